@@ -1,0 +1,53 @@
+import { Hono } from 'hono';
+import type { Logger } from '../log.js';
+import type { StatusModel } from '../status/status-model.js';
+import { type IngressGuardOptions, ingressGuard } from './ingress-guard.js';
+
+export interface Health {
+  ok: boolean;
+  /** What is not working, when `ok` is false. */
+  detail?: string;
+}
+
+export interface AppDeps {
+  status: StatusModel;
+  log: Logger;
+  /** Liveness of the process's own loops; a rejected token is not a liveness failure. */
+  health: () => Health;
+  /** Set when running under the Supervisor: only ingress may connect. */
+  guard?: IngressGuardOptions;
+}
+
+/** The HTTP app. It never listens: tests call `app.request()`, main.ts serves it. */
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  if (deps.guard) app.use('*', ingressGuard(deps.guard));
+  app.use('*', async (c, next) => {
+    await next();
+    c.header('X-Content-Type-Options', 'nosniff');
+    c.header('Referrer-Policy', 'no-referrer');
+  });
+
+  // Liveness for the Supervisor's watchdog, which restarts the add-on after two
+  // failures. An unauthorized token is a state to report, not a reason to restart.
+  app.get('/health', (c) => {
+    const health = deps.health();
+    c.header('Cache-Control', 'no-store');
+    return c.json(
+      { status: health.ok ? 'ok' : 'failing', state: deps.status.state, detail: health.detail },
+      health.ok ? 200 : 503,
+    );
+  });
+
+  app.get('/api/status', (c) => {
+    c.header('Cache-Control', 'no-store');
+    return c.json(deps.status.snapshot());
+  });
+
+  app.onError((error, c) => {
+    // Internals never leak into a response; the log redacts what it prints.
+    deps.log.error(`${c.req.method} ${c.req.path} failed`, error);
+    return c.json({ error: 'Internal error; see the add-on log.' }, 500);
+  });
+  return app;
+}

@@ -1,0 +1,147 @@
+import { type ServerType, serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { systemClock } from './clock.js';
+import { OptionsSource } from './credentials/options-source.js';
+import type { CredentialSource } from './credentials/source.js';
+import { HaConnection } from './ha/connection.js';
+import { createTokenCheck } from './ha/rest.js';
+import { createApp } from './http/app.js';
+import { createLogger, type Logger } from './log.js';
+import { type Config, loadOptions } from './options.js';
+import { StatusModel } from './status/status-model.js';
+import { TokenManager } from './tokens/token-manager.js';
+
+// The composition root: the only module that reads the environment, handles
+// signals, listens, and knows every other module. Start order: HTTP first (so
+// the page can explain a bad configuration), then the token manager and the
+// connection; stop in reverse.
+
+const STOP_DEADLINE_MS = 2000;
+
+interface Env {
+  optionsFile: string;
+  dataDir: string;
+  port: number;
+  host: string;
+  supervised: boolean;
+  ingressPeer: string;
+}
+
+function readEnv(env: NodeJS.ProcessEnv): Env {
+  const supervised = Boolean(env.SUPERVISOR_TOKEN);
+  return {
+    optionsFile: env.OPTIONS_FILE ?? '/data/options.json',
+    dataDir: env.DATA_DIR ?? '/data',
+    port: Number(env.PORT ?? 8099),
+    // Standalone, the page is for this machine only; in the add-on container the
+    // Supervisor's proxy connects over the hassio network.
+    host: env.HOST ?? (supervised ? '0.0.0.0' : '127.0.0.1'),
+    supervised,
+    // A parameter so tests can stand in for the Supervisor on loopback.
+    ingressPeer: env.INGRESS_PEER ?? '172.30.32.2',
+  };
+}
+
+interface Running {
+  stop(): Promise<void>;
+}
+
+function startCredentialWork(
+  config: Config,
+  status: StatusModel,
+  log: Logger,
+): { connection: HaConnection } & Running {
+  const source: CredentialSource = new OptionsSource(config.accessToken?.reveal());
+  const tokens = new TokenManager({
+    source,
+    check: createTokenCheck(config.homeAssistantUrl),
+    status,
+    log: log.child('token'),
+    clock: systemClock,
+    ttlMs: 5 * 60_000,
+  });
+  const connection = new HaConnection({
+    url: config.homeAssistantUrl,
+    tokens,
+    status,
+    log: log.child('connection'),
+    clock: systemClock,
+  });
+  connection.start();
+  return { connection, stop: () => connection.stop() };
+}
+
+async function main(): Promise<void> {
+  const env = readEnv(process.env);
+  const status = new StatusModel(systemClock);
+  const options = await loadOptions(env.optionsFile);
+  const log = createLogger({ level: options.ok ? options.config.logLevel : options.logLevel });
+
+  // A re-subscription HA rejects after a reconnect is an unhandled rejection in
+  // home-assistant-js-websocket (issue #59): log it, don't die of it.
+  process.on('unhandledRejection', (reason) => log.error('Unhandled rejection', reason));
+
+  let work: (Running & { connection: HaConnection }) | undefined;
+  const app = createApp({
+    status,
+    log: log.child('http'),
+    health: () =>
+      work === undefined || work.connection.running
+        ? { ok: true }
+        : { ok: false, detail: 'The connection loop has stopped.' },
+    guard: env.supervised
+      ? { allowedPeer: env.ingressPeer, peerOf: (c) => getConnInfo(c).remote.address }
+      : undefined,
+  });
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: env.port, hostname: env.host }, () => resolve(s));
+  });
+  log.info(
+    `Status server listening on http://${env.host}:${env.port}${env.supervised ? ' (ingress only)' : ''}`,
+  );
+
+  if (options.ok) {
+    for (const warning of options.warnings) log.warning(warning);
+    log.info(
+      `Token source: ${options.config.tokenSource}; Home Assistant at ${options.config.homeAssistantUrl}`,
+    );
+    work = startCredentialWork(options.config, status, log);
+  } else {
+    for (const problem of options.problems) log.error(`Option problem: ${problem}`);
+    status.setProblems(options.problems);
+    const count = options.problems.length;
+    status.setState(
+      'misconfigured',
+      `${count} option${count === 1 ? ' needs' : 's need'} fixing in the Options tab; nothing is sent to Home Assistant until then.`,
+    );
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal} received; stopping`);
+    const deadline = setTimeout(() => {
+      log.warning(`Stop took longer than ${STOP_DEADLINE_MS} ms; exiting anyway`);
+      process.exit(0);
+    }, STOP_DEADLINE_MS);
+    deadline.unref();
+    await work?.stop();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      // Keep-alive connections (the page's live updates) would hold close() open.
+      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+    });
+    log.info('Stopped');
+    // Exit 0 on SIGTERM: the Supervisor logs 143 as "did not handle SIGTERM".
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  const log = createLogger({ level: 'info' });
+  log.fatal('Could not start', error);
+  process.exit(1);
+});

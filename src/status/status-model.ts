@@ -1,0 +1,178 @@
+import type { Clock } from '../clock.js';
+import { redact } from '../log.js';
+
+// The single record of what is true now, plus a bounded ring of recent events.
+// Modules report here; the HTTP server only reads snapshots. No I/O.
+
+export const STATES = [
+  'starting',
+  'misconfigured',
+  'connecting',
+  'connected',
+  'degraded',
+  'unauthorized',
+  'disconnected',
+] as const;
+export type State = (typeof STATES)[number];
+
+/** What is known of the credential, never the value itself. */
+export interface TokenInfo {
+  source: 'options' | 'ssm';
+  /** "the access_token option", "SSM parameter /ha/token". */
+  sourceDescription: string;
+  masked?: string;
+  fingerprint?: string;
+  version?: number;
+  modifiedAt?: string;
+  issuedAt?: string;
+  expiresAt?: string;
+  loadedAt?: string;
+  validatedAt?: string;
+  /** Set while a fallback (last-known-good, options) stands in for the source. */
+  fallback?: string;
+  lastError?: string;
+}
+
+export interface ConnectionInfo {
+  url: string;
+  connected: boolean;
+  haVersion?: string;
+  connectedSince?: string;
+  reconnects: number;
+  pingRttMs?: number;
+  lastPingAt?: string;
+  lastError?: string;
+  lastErrorAt?: string;
+  nextAttemptAt?: string;
+}
+
+export interface ScheduleInfo {
+  name: string;
+  expression: string;
+  lastRunAt?: string;
+  lastResult?: 'ok' | 'failed' | 'skipped';
+  lastMessage?: string;
+  lastDurationMs?: number;
+  nextRunAt?: string;
+}
+
+export type EventLevel = 'info' | 'warning' | 'error';
+
+export interface StatusEvent {
+  at: string;
+  level: EventLevel;
+  source: string;
+  message: string;
+}
+
+export interface StatusSnapshot {
+  state: State;
+  reason: string;
+  since: string;
+  startedAt: string;
+  problems: string[];
+  token?: TokenInfo;
+  connection?: ConnectionInfo;
+  schedules: ScheduleInfo[];
+  events: StatusEvent[];
+}
+
+export type StatusListener = (snapshot: StatusSnapshot) => void;
+
+export class StatusModel {
+  readonly #clock: Clock;
+  readonly #maxEvents: number;
+  readonly #startedAt: string;
+  #state: State = 'starting';
+  #reason = 'The add-on is starting.';
+  #since: string;
+  #problems: string[] = [];
+  #token: TokenInfo | undefined;
+  #connection: ConnectionInfo | undefined;
+  readonly #schedules = new Map<string, ScheduleInfo>();
+  #events: StatusEvent[] = [];
+  readonly #listeners = new Set<StatusListener>();
+
+  constructor(clock: Clock, maxEvents = 50) {
+    this.#clock = clock;
+    this.#maxEvents = maxEvents;
+    this.#startedAt = this.#iso();
+    this.#since = this.#startedAt;
+  }
+
+  get state(): State {
+    return this.#state;
+  }
+
+  setState(state: State, reason: string): void {
+    const text = redact(reason);
+    if (state === this.#state && text === this.#reason) return;
+    if (state !== this.#state) this.#since = this.#iso();
+    this.#state = state;
+    this.#reason = text;
+    this.#changed();
+  }
+
+  setProblems(problems: readonly string[]): void {
+    this.#problems = problems.map(redact);
+    this.#changed();
+  }
+
+  updateToken(info: Partial<TokenInfo> & Pick<TokenInfo, 'source' | 'sourceDescription'>): void {
+    this.#token = { ...this.#token, ...info };
+    this.#changed();
+  }
+
+  patchToken(info: Partial<TokenInfo>): void {
+    if (!this.#token) return;
+    this.#token = { ...this.#token, ...info };
+    this.#changed();
+  }
+
+  updateConnection(info: Partial<ConnectionInfo> & Pick<ConnectionInfo, 'url'>): void {
+    this.#connection = { connected: false, reconnects: 0, ...this.#connection, ...info };
+    if (this.#connection.lastError) this.#connection.lastError = redact(this.#connection.lastError);
+    this.#changed();
+  }
+
+  updateSchedule(info: ScheduleInfo): void {
+    this.#schedules.set(info.name, { ...this.#schedules.get(info.name), ...info });
+    this.#changed();
+  }
+
+  event(level: EventLevel, source: string, message: string): void {
+    this.#events.unshift({ at: this.#iso(), level, source, message: redact(message) });
+    if (this.#events.length > this.#maxEvents) this.#events.length = this.#maxEvents;
+    this.#changed();
+  }
+
+  snapshot(): StatusSnapshot {
+    return structuredClone({
+      state: this.#state,
+      reason: this.#reason,
+      since: this.#since,
+      startedAt: this.#startedAt,
+      problems: this.#problems,
+      token: this.#token,
+      connection: this.#connection,
+      schedules: [...this.#schedules.values()],
+      events: this.#events,
+    });
+  }
+
+  /** Called after every change; returns the unsubscribe function. */
+  subscribe(listener: StatusListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #changed(): void {
+    if (this.#listeners.size === 0) return;
+    const snapshot = this.snapshot();
+    for (const listener of this.#listeners) listener(snapshot);
+  }
+
+  #iso(): string {
+    return new Date(this.#clock.now()).toISOString();
+  }
+}

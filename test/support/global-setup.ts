@@ -1,0 +1,52 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TestProject } from 'vitest/node';
+import { HomeAssistant, type HomeAssistantInfo } from './home-assistant.js';
+
+export interface SharedHa extends HomeAssistantInfo {
+  /** Loopback endpoint that stops and starts the shared Core (POST /stop, POST /start). */
+  controlUrl: string;
+  coldStartMs: number;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    ha: SharedHa;
+  }
+}
+
+/**
+ * One Home Assistant for the whole run (2 cores: never one per test). Test
+ * workers cannot call into this process, so a tiny loopback control endpoint
+ * lets them stop and start Core to provoke restarts.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const started = Date.now();
+  const ha = await HomeAssistant.create();
+  const coldStartMs = Date.now() - started;
+  process.stderr.write(`[ha] Home Assistant ready at ${ha.url} in ${coldStartMs} ms\n`);
+  let busy: Promise<unknown> = Promise.resolve();
+  const control = createServer((req, res) => {
+    const action =
+      req.method === 'POST' && (req.url === '/stop' || req.url === '/start') ? req.url : undefined;
+    if (!action) {
+      res.writeHead(404).end();
+      return;
+    }
+    busy = busy.then(async () => {
+      try {
+        const ms = action === '/stop' ? await ha.stop().then(() => 0) : await ha.start();
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ms }));
+      } catch (error) {
+        res.writeHead(500).end(String(error));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => control.listen(0, '127.0.0.1', resolve));
+  const { port } = control.address() as AddressInfo;
+  project.provide('ha', { ...ha.info(), controlUrl: `http://127.0.0.1:${port}`, coldStartMs });
+  return async () => {
+    control.close();
+    await ha.dispose();
+  };
+}
