@@ -5,6 +5,7 @@ import type { CredentialSource, SourceReading } from './source.js';
 export class OptionsSource implements CredentialSource {
   readonly kind = 'options';
   readonly description = 'the access_token option';
+  readonly remedy = 'paste it into the access_token option (Options tab), then restart the add-on';
   readonly #value: string | undefined;
 
   constructor(value: string | undefined) {

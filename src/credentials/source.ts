@@ -12,6 +12,8 @@ export interface CredentialSource {
   readonly kind: 'options' | 'ssm';
   /** Names the place in words, for messages: "the access_token option", "SSM parameter /ha/token". */
   readonly description: string;
+  /** How a user puts a new token there, completing "Create a new token and …". */
+  readonly remedy: string;
   /** Reads the current value. Throws `SourceError` with a reason the user can act on. */
   read(): Promise<SourceReading>;
 }

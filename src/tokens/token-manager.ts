@@ -100,6 +100,10 @@ export class TokenManager {
     return this.#knownBad.has(keyOf(token));
   }
 
+  #remedy(): string {
+    return `Create a new long-lived access token (Home Assistant → your profile → Security → Long-lived access tokens) and ${this.#o.source.remedy}.`;
+  }
+
   async #load(): Promise<Token> {
     const { source, check, status, log, clock } = this.#o;
     this.#reads++;
@@ -107,8 +111,7 @@ export class TokenManager {
     const token = Token.parse(reading.value, source.description, new Date(clock.now()));
     if (this.isKnownBad(token)) {
       throw new TokenRejectedError(
-        `${capitalize(source.description)} still holds token ${token.masked}, which Home Assistant rejected. ` +
-          `Create a new long-lived access token (Home Assistant → your profile → Security) and put it there.`,
+        `${capitalize(source.description)} still holds token ${token.masked}, which Home Assistant rejected. ${this.#remedy()}`,
       );
     }
     const key = keyOf(token);
@@ -116,8 +119,9 @@ export class TokenManager {
       try {
         await check(token);
       } catch (error) {
-        if (error instanceof TokenRejectedError) this.reject(token, 'GET /api/ answered 401');
-        throw error;
+        if (!(error instanceof TokenRejectedError)) throw error;
+        this.reject(token, 'GET /api/ answered 401');
+        throw new TokenRejectedError(`${error.message} ${this.#remedy()}`, { cause: error });
       }
       this.#validated.add(key);
       status.event('info', 'token', `Token ${token.masked} from ${source.description} is valid`);
