@@ -1,13 +1,16 @@
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { type ServerType, serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { systemClock } from './clock.js';
 import { OptionsSource } from './credentials/options-source.js';
 import type { CredentialSource } from './credentials/source.js';
+import { SsmSource } from './credentials/ssm-source.js';
 import { HaConnection } from './ha/connection.js';
 import { createTokenCheck } from './ha/rest.js';
 import { createApp } from './http/app.js';
 import { createLogger, type Logger } from './log.js';
 import { type Config, loadOptions } from './options.js';
+import { Job } from './schedule/job.js';
 import { StatusModel } from './status/status-model.js';
 import { TokenManager } from './tokens/token-manager.js';
 
@@ -46,19 +49,44 @@ interface Running {
   stop(): Promise<void>;
 }
 
-function startCredentialWork(
-  config: Config,
-  status: StatusModel,
-  log: Logger,
-): { connection: HaConnection } & Running {
-  const source: CredentialSource = new OptionsSource(config.accessToken?.reveal());
+function createSource(config: Config, log: Logger): CredentialSource {
+  if (config.tokenSource === 'ssm' && config.ssm) {
+    const { region, endpoint, accessKeyId, secretAccessKey } = config.ssm;
+    const client = new SSMClient({
+      region,
+      endpoint,
+      // Static keys when given; otherwise the SDK's standard credential chain.
+      credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
+    });
+    return new SsmSource({
+      client,
+      parameter: config.ssm.parameter,
+      region,
+      log: log.child('ssm'),
+    });
+  }
+  return new OptionsSource(config.accessToken?.reveal());
+}
+
+interface CredentialWork extends Running {
+  connection: HaConnection;
+  refresh: Job;
+}
+
+function startCredentialWork(config: Config, status: StatusModel, log: Logger): CredentialWork {
+  const source = createSource(config, log);
   const tokens = new TokenManager({
     source,
+    // SSM reads cost money and quota (40 TPS per account): at most one a second
+    // under rejection storms. The options source is memory.
+    minReadIntervalMs: source.kind === 'ssm' ? 1000 : 0,
     check: createTokenCheck(config.homeAssistantUrl),
     status,
     log: log.child('token'),
     clock: systemClock,
+    // The refresh job re-reads on its schedule; the TTL bounds staleness between runs.
     ttlMs: 5 * 60_000,
+    fallback: config.tokenSource === 'ssm' ? config.accessToken : undefined,
   });
   const connection = new HaConnection({
     url: config.homeAssistantUrl,
@@ -67,8 +95,24 @@ function startCredentialWork(
     log: log.child('connection'),
     clock: systemClock,
   });
+  const refresh = new Job({
+    name: 'refresh',
+    expression: config.refreshSchedule,
+    run: () => tokens.refresh(),
+    status,
+    log: log.child('schedule'),
+    clock: systemClock,
+  });
   connection.start();
-  return { connection, stop: () => connection.stop() };
+  refresh.start();
+  return {
+    connection,
+    refresh,
+    stop: async () => {
+      await refresh.stop();
+      await connection.stop();
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -81,7 +125,7 @@ async function main(): Promise<void> {
   // home-assistant-js-websocket (issue #59): log it, don't die of it.
   process.on('unhandledRejection', (reason) => log.error('Unhandled rejection', reason));
 
-  let work: (Running & { connection: HaConnection }) | undefined;
+  let work: CredentialWork | undefined;
   const app = createApp({
     status,
     log: log.child('http'),
@@ -89,6 +133,10 @@ async function main(): Promise<void> {
       work === undefined || work.connection.running
         ? { ok: true }
         : { ok: false, detail: 'The connection loop has stopped.' },
+    actions: {
+      refresh: () =>
+        work ? work.refresh.run('manual') : Promise.resolve({ ok: false, message: 'Not running.' }),
+    },
     guard: env.supervised
       ? { allowedPeer: env.ingressPeer, peerOf: (c) => getConnInfo(c).remote.address }
       : undefined,

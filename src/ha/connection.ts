@@ -14,6 +14,7 @@ import {
 } from '../errors.js';
 import { describeError, type Logger } from '../log.js';
 import type { StatusModel } from '../status/status-model.js';
+import type { Token } from '../tokens/token.js';
 import type { TokenManager } from '../tokens/token-manager.js';
 import { openSocket } from './socket.js';
 
@@ -55,6 +56,11 @@ export class HaConnection {
   /** A wake-up that came while no sleep was pending (e.g. renew() during a connect). */
   #woken = false;
   #reconnects = 0;
+  /** The token of the socket that is open now. */
+  #socketToken: Token | undefined;
+  /** Set by a drop: the next socket re-reads the source first, so a token rotated
+   * and revoked outside is replaced before the revoked one is ever re-sent. */
+  #reloadBeforeNextSocket = false;
 
   constructor(options: HaConnectionOptions) {
     this.#o = {
@@ -70,6 +76,18 @@ export class HaConnection {
     ws.pathname = `${ws.pathname.replace(/\/$/, '')}/api/websocket`;
     this.#wsUrl = ws.toString();
     this.#o.status.updateConnection({ url: options.url, connected: false, reconnects: 0 });
+    options.tokens.onChange((token) => this.#onNewToken(token));
+  }
+
+  /** The token manager adopted a new token (refresh job, reactive re-read). */
+  #onNewToken(token: Token): void {
+    if (!this.#conn) {
+      this.#wakeUp(); // waiting as unauthorized, or between attempts: try it now
+    } else if (this.#conn.connected && !token.equals(this.#socketToken)) {
+      this.#o.log.info(`Reconnecting with the new token ${token.masked}`);
+      this.renew();
+    }
+    // Otherwise the library is reconnecting and its next socket takes the new token.
   }
 
   /** The live connection, for commands; undefined while not connected. */
@@ -155,9 +173,11 @@ export class HaConnection {
   /** Called by the library for the first socket and for every reconnect. */
   async #createSocket(): Promise<HaWebSocket> {
     const { tokens, status, log, clock } = this.#o;
-    let token: Awaited<ReturnType<TokenManager['current']>>;
+    let token: Token;
     try {
-      token = await tokens.current();
+      const reload = this.#reloadBeforeNextSocket;
+      this.#reloadBeforeNextSocket = false;
+      token = await (reload ? tokens.load() : tokens.current());
     } catch (error) {
       // A token we may not send is, to the library, a rejected one: stop retrying.
       if (error instanceof TokenRejectedError || error instanceof MalformedTokenError)
@@ -173,7 +193,10 @@ export class HaConnection {
       return await openSocket(this.#wsUrl, token, {
         timeoutMs: this.#o.connectTimeoutMs,
         log,
-        onAuthOk: () => tokens.confirm(token),
+        onAuthOk: () => {
+          this.#socketToken = token;
+          tokens.confirm(token);
+        },
         onAuthInvalid: (message) => tokens.reject(token, `WebSocket auth_invalid: ${message}`),
       });
     } catch (error) {
@@ -213,6 +236,7 @@ export class HaConnection {
     if (conn !== this.#conn) return;
     const { status, clock, log } = this.#o;
     this.#reconnects++;
+    this.#reloadBeforeNextSocket = true;
     status.updateConnection({
       url: this.#o.url,
       connected: false,

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from '../log.js';
 import type { StatusModel } from '../status/status-model.js';
 import { type IngressGuardOptions, ingressGuard } from './ingress-guard.js';
@@ -16,6 +16,38 @@ export interface AppDeps {
   health: () => Health;
   /** Set when running under the Supervisor: only ingress may connect. */
   guard?: IngressGuardOptions;
+  /** What the action endpoints run; absent while misconfigured. */
+  actions?: {
+    refresh(): Promise<{ ok: boolean; message: string }>;
+  };
+}
+
+/**
+ * State-changing requests must come from the page itself: browsers send
+ * Sec-Fetch-Site (and Origin) on POSTs, so a page on another site cannot
+ * make the user's browser press our buttons.
+ */
+function sameOrigin(): MiddlewareHandler {
+  return async (c, next) => {
+    const site = c.req.header('Sec-Fetch-Site');
+    const origin = c.req.header('Origin');
+    const host = c.req.header('X-Forwarded-Host') ?? c.req.header('Host');
+    const crossSite = site !== undefined && site !== 'same-origin' && site !== 'none';
+    let foreignOrigin = false;
+    if (origin !== undefined && origin !== 'null') {
+      try {
+        foreignOrigin = new URL(origin).host !== host;
+      } catch {
+        foreignOrigin = true;
+      }
+    } else if (origin === 'null') {
+      foreignOrigin = true;
+    }
+    if (crossSite || foreignOrigin) {
+      return c.json({ ok: false, message: 'Cross-origin request refused.' }, 403);
+    }
+    return next();
+  };
 }
 
 /** The HTTP app. It never listens: tests call `app.request()`, main.ts serves it. */
@@ -42,6 +74,16 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/api/status', (c) => {
     c.header('Cache-Control', 'no-store');
     return c.json(deps.status.snapshot());
+  });
+
+  app.post('/api/refresh', sameOrigin(), async (c) => {
+    if (!deps.actions) {
+      return c.json({ ok: false, message: 'Nothing to refresh: fix the options first.' }, 409);
+    }
+    deps.log.info(`Refresh requested by ${c.req.header('X-Remote-User-Name') ?? 'a local user'}`);
+    const outcome = await deps.actions.refresh();
+    c.header('Cache-Control', 'no-store');
+    return c.json(outcome, outcome.ok ? 200 : 502);
   });
 
   app.onError((error, c) => {

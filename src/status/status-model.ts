@@ -69,6 +69,8 @@ export interface StatusSnapshot {
   state: State;
   reason: string;
   since: string;
+  /** When a fallback started standing in for the source, while one does. */
+  degradedSince?: string;
   startedAt: string;
   problems: string[];
   token?: TokenInfo;
@@ -86,6 +88,8 @@ export class StatusModel {
   #state: State = 'starting';
   #reason = 'The add-on is starting.';
   #since: string;
+  /** Set while a fallback stands in for the source; turns `connected` into `degraded`. */
+  #degraded: { reason: string; since: string } | undefined;
   #problems: string[] = [];
   #token: TokenInfo | undefined;
   #connection: ConnectionInfo | undefined;
@@ -100,17 +104,43 @@ export class StatusModel {
     this.#since = this.#startedAt;
   }
 
+  /** The overall state: what setState said, or `degraded` while connected on a fallback. */
   get state(): State {
-    return this.#state;
+    return this.#effective().state;
   }
 
   setState(state: State, reason: string): void {
     const text = redact(reason);
     if (state === this.#state && text === this.#reason) return;
-    if (state !== this.#state) this.#since = this.#iso();
-    this.#state = state;
-    this.#reason = text;
+    this.#transition(() => {
+      this.#state = state;
+      this.#reason = text;
+    });
+  }
+
+  /** A fallback is in use (`reason`), or no longer (`undefined`). */
+  setDegraded(reason: string | undefined): void {
+    if (reason === this.#degraded?.reason) return;
+    this.#transition(() => {
+      this.#degraded =
+        reason === undefined
+          ? undefined
+          : { reason: redact(reason), since: this.#degraded?.since ?? this.#iso() };
+    });
+  }
+
+  #transition(change: () => void): void {
+    const before = this.#effective().state;
+    change();
+    if (this.#effective().state !== before) this.#since = this.#iso();
     this.#changed();
+  }
+
+  #effective(): { state: State; reason: string } {
+    if (this.#degraded && this.#state === 'connected') {
+      return { state: 'degraded', reason: `${this.#reason} ${this.#degraded.reason}` };
+    }
+    return { state: this.#state, reason: this.#reason };
   }
 
   setProblems(problems: readonly string[]): void {
@@ -147,10 +177,12 @@ export class StatusModel {
   }
 
   snapshot(): StatusSnapshot {
+    const { state, reason } = this.#effective();
     return structuredClone({
-      state: this.#state,
-      reason: this.#reason,
+      state,
+      reason,
       since: this.#since,
+      degradedSince: this.#degraded?.since,
       startedAt: this.#startedAt,
       problems: this.#problems,
       token: this.#token,

@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { CredentialSource, SourceReading } from '../credentials/source.js';
-import { TokenRejectedError } from '../errors.js';
+import {
+  HaUnavailableError,
+  SourceError,
+  TokenManagerError,
+  TokenRejectedError,
+} from '../errors.js';
 import type { TokenCheck } from '../ha/rest.js';
 import type { Logger } from '../log.js';
 import type { StatusModel } from '../status/status-model.js';
@@ -15,11 +20,20 @@ export interface TokenManagerOptions {
   clock: Clock;
   /** How long a read of the source is reused before the source is asked again. */
   ttlMs: number;
+  /** The last resort when the source fails and no token worked before (`access_token` for ssm). */
+  fallback?: Token;
+  /** Reads of the source are at least this far apart, so rejection storms cannot hammer it. */
+  minReadIntervalMs?: number;
+}
+
+export interface RefreshOutcome {
+  ok: boolean;
+  message: string;
 }
 
 interface Cached {
   token: Token;
-  reading: SourceReading;
+  version: number | undefined;
   loadedAt: number;
 }
 
@@ -27,7 +41,9 @@ interface Cached {
  * The one owner of the credential (DESIGN.md C3): reads it from the source,
  * checks its shape, validates it once against Home Assistant, caches it with
  * a TTL, and remembers every token Home Assistant rejected so that none is
- * ever sent again — each send of a bad token is a failed login in HA.
+ * ever sent again — each send of a bad token is a failed login in HA. When
+ * the source fails it keeps the last token that worked (then the `fallback`)
+ * and says so: state `degraded`.
  */
 export class TokenManager {
   readonly #o: TokenManagerOptions;
@@ -37,7 +53,10 @@ export class TokenManager {
   readonly #knownBad = new Set<string>();
   /** SHA-256 of tokens HA accepted, so a re-read of the same token costs no request. */
   readonly #validated = new Set<string>();
+  readonly #listeners = new Set<(token: Token) => void>();
   #reads = 0;
+  #lastReadAt = Number.NEGATIVE_INFINITY;
+  #degraded: string | undefined;
 
   constructor(options: TokenManagerOptions) {
     this.#o = options;
@@ -68,6 +87,28 @@ export class TokenManager {
       });
     }
     return this.#inflight;
+  }
+
+  /** The refresh job: re-read the source, adopt a new valid token, keep the old one otherwise. */
+  async refresh(): Promise<RefreshOutcome> {
+    const before = this.#cached?.token;
+    let token: Token;
+    try {
+      token = await this.load();
+    } catch (error) {
+      return { ok: false, message: error instanceof Error ? error.message : String(error) };
+    }
+    if (this.#degraded) return { ok: false, message: this.#degraded };
+    const version = this.#cached?.version === undefined ? '' : ` (version ${this.#cached.version})`;
+    if (before?.equals(token))
+      return { ok: true, message: `Token ${token.masked}${version} unchanged` };
+    return { ok: true, message: `New token ${token.masked}${version} validated and in use` };
+  }
+
+  /** Called with each new token that replaces the one in use. */
+  onChange(listener: (token: Token) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** Home Assistant rejected `token`: never send it again, and drop it from the cache. */
@@ -105,50 +146,139 @@ export class TokenManager {
   }
 
   async #load(): Promise<Token> {
-    const { source, check, status, log, clock } = this.#o;
+    const { source, clock } = this.#o;
+    const wait = this.#lastReadAt + (this.#o.minReadIntervalMs ?? 1000) - clock.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    this.#lastReadAt = clock.now();
     this.#reads++;
-    const reading = await source.read();
-    const token = Token.parse(reading.value, source.description, new Date(clock.now()));
+    let reading: SourceReading;
+    try {
+      reading = await source.read();
+    } catch (error) {
+      return this.#fallBack(messageOf(error), error);
+    }
+    const origin =
+      reading.version === undefined
+        ? source.description
+        : `${source.description} (version ${reading.version})`;
+    try {
+      const token = Token.parse(reading.value, origin, new Date(clock.now()));
+      await this.#validate(token, origin);
+      this.#adopt(token, reading);
+      return token;
+    } catch (error) {
+      // HA not answering says nothing about the token: try again later.
+      if (error instanceof HaUnavailableError) throw error;
+      // A bad new value must not take down a token that works (DESIGN.md §6).
+      return this.#fallBack(messageOf(error), error);
+    }
+  }
+
+  async #validate(token: Token, origin: string): Promise<void> {
     if (this.isKnownBad(token)) {
       throw new TokenRejectedError(
-        `${capitalize(source.description)} still holds token ${token.masked}, which Home Assistant rejected. ${this.#remedy()}`,
+        `${capitalize(origin)} still holds token ${token.masked}, which Home Assistant rejected. ${this.#remedy()}`,
       );
     }
     const key = keyOf(token);
-    if (!this.#validated.has(key)) {
-      try {
-        await check(token);
-      } catch (error) {
-        if (!(error instanceof TokenRejectedError)) throw error;
-        this.reject(token, 'GET /api/ answered 401');
-        throw new TokenRejectedError(`${error.message} ${this.#remedy()}`, { cause: error });
-      }
-      this.#validated.add(key);
-      status.event('info', 'token', `Token ${token.masked} from ${source.description} is valid`);
-      log.info(`Validated token ${token.masked} (${token.fingerprint}) from ${source.description}`);
+    if (this.#validated.has(key)) return;
+    try {
+      await this.#o.check(token);
+    } catch (error) {
+      if (!(error instanceof TokenRejectedError)) throw error;
+      this.reject(token, 'GET /api/ answered 401');
+      throw new TokenRejectedError(`${error.message} ${this.#remedy()}`, { cause: error });
     }
+    this.#validated.add(key);
+    this.#o.status.event('info', 'token', `Token ${token.masked} from ${origin} is valid`);
+    this.#o.log.info(`Validated token ${token.masked} (${token.fingerprint}) from ${origin}`);
+  }
+
+  #adopt(token: Token, reading: SourceReading): void {
+    const { source, status, clock } = this.#o;
     const previous = this.#cached?.token;
     const now = clock.now();
-    this.#cached = { token, reading, loadedAt: now };
+    this.#cached = { token, version: reading.version, loadedAt: now };
+    this.#setDegraded(undefined);
     status.updateToken({
       source: source.kind,
       sourceDescription: source.description,
-      masked: token.masked,
-      fingerprint: token.fingerprint,
+      ...describe(token),
       version: reading.version,
       modifiedAt: reading.modifiedAt?.toISOString(),
-      issuedAt: token.issuedAt?.toISOString(),
-      expiresAt: token.expiresAt?.toISOString(),
       loadedAt: new Date(now).toISOString(),
       ...(previous?.equals(token) ? {} : { validatedAt: new Date(now).toISOString() }),
+      fallback: undefined,
       lastError: undefined,
     });
-    return token;
+    if (previous && !previous.equals(token)) {
+      status.event(
+        'info',
+        'token',
+        `Switched to token ${token.masked}${reading.version ? ` (version ${reading.version})` : ''}`,
+      );
+      for (const listener of this.#listeners) listener(token);
+    }
   }
+
+  /** The source failed: keep the last token that worked, else the configured fallback, else fail. */
+  async #fallBack(reason: string, error: unknown): Promise<Token> {
+    const { status, clock, log } = this.#o;
+    const lastGood = this.#cached?.token;
+    if (this.#usable(lastGood) && this.#cached) {
+      this.#cached.loadedAt = clock.now(); // ask the source again after the TTL, not on every call
+      this.#setDegraded(`${reason} Using the last-known-good token ${lastGood.masked}.`);
+      status.patchToken({ fallback: 'last-known-good token', lastError: reason });
+      return lastGood;
+    }
+    const fallback = this.#o.fallback;
+    if (this.#usable(fallback)) {
+      log.warning(`${reason}; trying the access_token option as a fallback`);
+      await this.#validate(fallback, 'the access_token option');
+      this.#cached = { token: fallback, version: undefined, loadedAt: clock.now() };
+      this.#setDegraded(`${reason} Using the access_token option as a fallback.`);
+      status.patchToken({
+        ...describe(fallback),
+        fallback: 'access_token option',
+        lastError: reason,
+      });
+      return fallback;
+    }
+    status.patchToken({ lastError: reason });
+    if (error instanceof TokenManagerError) throw error;
+    throw new SourceError(reason, { cause: error, transient: true });
+  }
+
+  #usable(token: Token | undefined): token is Token {
+    return token !== undefined && !this.isKnownBad(token);
+  }
+
+  #setDegraded(reason: string | undefined): void {
+    if (reason === this.#degraded) return;
+    if (reason) this.#o.log.warning(reason);
+    else if (this.#degraded)
+      this.#o.log.info(`${capitalize(this.#o.source.description)} is readable again`);
+    if (reason) this.#o.status.event('warning', 'token', reason);
+    this.#degraded = reason;
+    this.#o.status.setDegraded(reason);
+  }
+}
+
+function describe(token: Token) {
+  return {
+    masked: token.masked,
+    fingerprint: token.fingerprint,
+    issuedAt: token.issuedAt?.toISOString(),
+    expiresAt: token.expiresAt?.toISOString(),
+  };
 }
 
 function keyOf(token: Token): string {
   return createHash('sha256').update(token.reveal()).digest('hex');
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function capitalize(text: string): string {

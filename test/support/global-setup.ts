@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TestProject } from 'vitest/node';
 import { HomeAssistant, type HomeAssistantInfo } from './home-assistant.js';
+import { Moto } from './moto.js';
 
 export interface SharedHa extends HomeAssistantInfo {
   /** Loopback endpoint that stops and starts the shared Core (POST /stop, POST /start). */
@@ -12,17 +13,18 @@ export interface SharedHa extends HomeAssistantInfo {
 declare module 'vitest' {
   export interface ProvidedContext {
     ha: SharedHa;
+    motoUrl: string;
   }
 }
 
 /**
- * One Home Assistant for the whole run (2 cores: never one per test). Test
+ * One Home Assistant and one moto for the whole run (2 cores: never one per test). Test
  * workers cannot call into this process, so a tiny loopback control endpoint
  * lets them stop and start Core to provoke restarts.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = Date.now();
-  const ha = await HomeAssistant.create();
+  const [ha, moto] = await Promise.all([HomeAssistant.create(), Moto.start()]);
   const coldStartMs = Date.now() - started;
   process.stderr.write(`[ha] Home Assistant ready at ${ha.url} in ${coldStartMs} ms\n`);
   let busy: Promise<unknown> = Promise.resolve();
@@ -45,8 +47,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await new Promise<void>((resolve) => control.listen(0, '127.0.0.1', resolve));
   const { port } = control.address() as AddressInfo;
   project.provide('ha', { ...ha.info(), controlUrl: `http://127.0.0.1:${port}`, coldStartMs });
+  project.provide('motoUrl', moto.url);
   return async () => {
     control.close();
-    await ha.dispose();
+    await Promise.all([ha.dispose(), moto.stop()]);
   };
 }

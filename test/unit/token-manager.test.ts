@@ -1,11 +1,16 @@
-import { describe, expect, test } from 'vitest';
-import { HaUnavailableError, MalformedTokenError, TokenRejectedError } from '../../src/errors.js';
+import { describe, expect, test, vi } from 'vitest';
+import {
+  HaUnavailableError,
+  MalformedTokenError,
+  SourceError,
+  TokenRejectedError,
+} from '../../src/errors.js';
 import { StatusModel } from '../../src/status/status-model.js';
-import type { Token } from '../../src/tokens/token.js';
+import { Token } from '../../src/tokens/token.js';
 import { TokenManager } from '../../src/tokens/token-manager.js';
 import { FakeClock, jwt, memoryLogger, ScriptedSource } from '../support/fakes.js';
 
-function setup(ttlMs = 60_000) {
+function setup(ttlMs = 60_000, extra: { fallback?: Token; minReadIntervalMs?: number } = {}) {
   const clock = new FakeClock();
   const source = new ScriptedSource();
   source.value = jwt({ iss: 'first' });
@@ -20,6 +25,8 @@ function setup(ttlMs = 60_000) {
     log,
     clock,
     ttlMs,
+    minReadIntervalMs: 0,
+    ...extra,
     check: async (token: Token) => {
       checked.push(token.reveal());
       if (unreachable.on) throw new HaUnavailableError('HA is down');
@@ -131,5 +138,96 @@ describe('TokenManager', () => {
     expect(info?.validatedAt).toBe('2026-11-23T12:00:00.000Z');
     expect(JSON.stringify(status.snapshot())).not.toContain(source.value);
     expect(lines.join('\n')).not.toContain(source.value);
+  });
+
+  test('when the source fails, keeps the last-known-good token, degraded with the reason, until the source is back', async () => {
+    const { source, status, tokens } = setup(0);
+    status.setState('connected', 'Connected.');
+    const good = await tokens.current();
+
+    source.failWith = new SourceError('SSM could not be reached.', { transient: true });
+    const during = await tokens.refresh();
+    const snapshot = status.snapshot();
+    source.failWith = undefined;
+    const after = await tokens.refresh();
+
+    expect(during).toEqual({
+      ok: false,
+      message: expect.stringMatching(/SSM could not be reached\. Using the last-known-good token/),
+    });
+    expect(snapshot).toMatchObject({
+      state: 'degraded',
+      token: { fallback: 'last-known-good token', masked: good.masked },
+    });
+    expect(snapshot.degradedSince).toBeDefined();
+    expect(after.ok).toBe(true);
+    expect(status.snapshot()).toMatchObject({ state: 'connected', token: { fallback: undefined } });
+  });
+
+  test('when the source fails before any token worked, falls back to the access_token option', async () => {
+    const fallback = Token.parse(jwt({ iss: 'from-options' }), 'the access_token option');
+    const { source, status, tokens } = setup(0, { fallback });
+    source.failWith = new SourceError('Access denied reading SSM parameter /x.');
+
+    const token = await tokens.current();
+
+    expect(token.equals(fallback)).toBe(true);
+    expect(status.snapshot().token?.fallback).toBe('access_token option');
+  });
+
+  test('a new value HA rejects does not replace the token in use', async () => {
+    const { source, rejected, tokens } = setup(0);
+    const good = await tokens.current();
+
+    source.value = jwt({ iss: 'bad-new-version' });
+    rejected.add(source.value);
+    const outcome = await tokens.refresh();
+
+    expect(outcome.ok).toBe(false);
+    expect(outcome.message).toMatch(/rejected/);
+    expect((await tokens.current()).equals(good)).toBe(true);
+  });
+
+  test('tells listeners about a new token, not about a re-read of the same one', async () => {
+    const { source, tokens } = setup(0);
+    const seen: string[] = [];
+    tokens.onChange((t) => seen.push(t.refreshTokenId ?? ''));
+    await tokens.current();
+
+    await tokens.refresh();
+    source.value = jwt({ iss: 'second' });
+    await tokens.refresh();
+
+    expect(seen).toEqual(['second']);
+  });
+
+  test('under a storm of rejections, reads the source at most once a second', async () => {
+    vi.useFakeTimers();
+    try {
+      const clock = { now: () => Date.now() };
+      const source = new ScriptedSource();
+      source.value = jwt();
+      const tokens = new TokenManager({
+        source,
+        status: new StatusModel(clock),
+        log: memoryLogger().log,
+        clock,
+        ttlMs: 0,
+        check: async () => {},
+      });
+      await tokens.load();
+
+      const storm = (async () => {
+        for (let i = 0; i < 5; i++) await tokens.load();
+      })();
+      await vi.advanceTimersByTimeAsync(2500);
+
+      expect(source.reads).toBe(3);
+      await vi.advanceTimersByTimeAsync(5000);
+      await storm;
+      expect(source.reads).toBe(6);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -1,0 +1,127 @@
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { DeleteParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+
+/** Static test credentials: moto accepts any, and they keep the SDK off the network chain. */
+export const TEST_AWS = { region: 'us-east-1', accessKeyId: 'testing', secretAccessKey: 'testing' };
+
+export function ssmClient(endpoint: string): SSMClient {
+  return new SSMClient({
+    region: TEST_AWS.region,
+    endpoint,
+    credentials: { accessKeyId: TEST_AWS.accessKeyId, secretAccessKey: TEST_AWS.secretAccessKey },
+  });
+}
+
+let parameters = 0;
+
+/** A parameter name no other test uses. */
+export function uniqueParameter(): string {
+  return `/htm-test/${process.pid}/${Date.now()}/${++parameters}/token`;
+}
+
+/** Puts a SecureString (moto encrypts it with its default aws/ssm key); returns the new Version. */
+export async function putToken(
+  client: SSMClient,
+  name: string,
+  value: string,
+  type = 'SecureString',
+): Promise<number> {
+  const result = await client.send(
+    new PutParameterCommand({
+      Name: name,
+      Value: value,
+      Type: type as 'SecureString',
+      Overwrite: true,
+    }),
+  );
+  return result.Version ?? 0;
+}
+
+export async function deleteParameter(client: SSMClient, name: string): Promise<void> {
+  await client.send(new DeleteParameterCommand({ Name: name })).catch(() => undefined);
+}
+
+export type ProxyMode =
+  | { kind: 'pass' }
+  | { kind: 'down' }
+  /** An AWS JSON 1.1 error, exactly as SSM sends it (`__type` + `message`, HTTP 400). */
+  | { kind: 'error'; type: string; message: string; status?: number };
+
+/**
+ * Stands between the add-on and moto, to produce what moto cannot: a service
+ * that is down, and errors moto does not model (AccessDenied, KMS, throttling).
+ * Counts the GetParameter calls that pass through.
+ */
+export class SsmProxy {
+  readonly url: string;
+  mode: ProxyMode = { kind: 'pass' };
+  getParameterCalls = 0;
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+
+  private constructor(server: Server, url: string) {
+    this.#server = server;
+    this.url = url;
+    server.on('connection', (socket) => {
+      if (this.mode.kind === 'down') {
+        socket.destroy();
+        return;
+      }
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
+  }
+
+  static async start(target: string): Promise<SsmProxy> {
+    const upstream = new URL(target);
+    let proxy: SsmProxy | undefined;
+    const server = createServer((req, res) => {
+      const mode = proxy?.mode ?? { kind: 'pass' };
+      if (req.headers['x-amz-target'] === 'AmazonSSM.GetParameter' && proxy)
+        proxy.getParameterCalls++;
+      if (mode.kind === 'down') {
+        req.socket.destroy();
+        return;
+      }
+      if (mode.kind === 'error') {
+        req.resume();
+        res.writeHead(mode.status ?? 400, {
+          'Content-Type': 'application/x-amz-json-1.1',
+          'x-amzn-RequestId': 'test',
+        });
+        res.end(JSON.stringify({ __type: mode.type, message: mode.message }));
+        return;
+      }
+      const forward = request(
+        {
+          hostname: upstream.hostname,
+          port: upstream.port,
+          path: req.url,
+          method: req.method,
+          headers: req.headers,
+        },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      forward.on('error', () => res.destroy());
+      req.pipe(forward);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    proxy = new SsmProxy(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    return proxy;
+  }
+
+  /** Goes down at once: open keep-alive connections are cut too. */
+  down(): void {
+    this.mode = { kind: 'down' };
+    for (const socket of this.#sockets) socket.destroy();
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    await new Promise((resolve) => this.#server.close(resolve));
+  }
+}
