@@ -1,39 +1,53 @@
 // `npm run demo`: the add-on end to end against a throwaway real Home
-// Assistant. Starts Core (installing it on first use), onboards an owner,
-// mints a long-lived token, writes an options file into a temp dir, runs the
-// built add-on against it and prints where to look. Ctrl-C cleans up.
+// Assistant, with its token in SSM (moto) by default: token in SSM →
+// connected → type `r` + Enter to rotate (new token into SSM, old one
+// revoked in HA) → picked up. `DEMO_SOURCE=options npm run demo` uses the
+// Options-tab source instead. Ctrl-C cleans up.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { mintToken } from '../test/support/ha-commands.js';
+import { mintToken, revokeToken } from '../test/support/ha-commands.js';
 import { HomeAssistant } from '../test/support/home-assistant.js';
+import { Moto } from '../test/support/moto.js';
 import { freePort, waitFor } from '../test/support/ports.js';
+import { putToken, ssmClient, TEST_AWS } from '../test/support/ssm.js';
 
 const say = (line: string) => process.stdout.write(`[demo] ${line}\n`);
+const PARAMETER = '/home-assistant/token';
 
 async function main(): Promise<void> {
-  say('starting a throwaway Home Assistant (the first run installs it; later runs reuse it)…');
-  const ha = await HomeAssistant.create();
+  const useSsm = (process.env.DEMO_SOURCE ?? 'ssm') === 'ssm';
+  say(
+    'starting a throwaway Home Assistant and the moto SSM emulator (the first run installs them)…',
+  );
+  const [ha, moto] = await Promise.all([HomeAssistant.create(), useSsm ? Moto.start() : undefined]);
   say(`Home Assistant is running at ${ha.url} (owner: owner / owner-password-for-tests)`);
-  const token = await mintToken(ha.url, ha.adminToken, 30);
+  let current = await mintToken(ha.url, ha.adminToken, 30);
+  const ssm = moto ? ssmClient(moto.url) : undefined;
+  if (ssm && moto) {
+    const version = await putToken(ssm, PARAMETER, current);
+    say(
+      `stored a long-lived token in SSM parameter ${PARAMETER} (SecureString, version ${version}) on ${moto.url}`,
+    );
+  }
   const dir = await mkdtemp(join(tmpdir(), 'htm-demo-'));
   const optionsFile = join(dir, 'options.json');
-  await writeFile(
-    optionsFile,
-    JSON.stringify(
-      {
+  const options = moto
+    ? {
         home_assistant_url: ha.url,
-        token_source: 'options',
-        access_token: token,
-        log_level: 'info',
-      },
-      null,
-      2,
-    ),
-    { mode: 0o600 },
-  );
+        token_source: 'ssm',
+        ssm_parameter: PARAMETER,
+        aws_region: TEST_AWS.region,
+        aws_access_key_id: TEST_AWS.accessKeyId,
+        aws_secret_access_key: TEST_AWS.secretAccessKey,
+        ssm_endpoint: moto.url,
+        refresh_schedule: '*/30 * * * * *',
+      }
+    : { home_assistant_url: ha.url, token_source: 'options', access_token: current };
+  await writeFile(optionsFile, JSON.stringify(options, null, 2), { mode: 0o600 });
   const port = Number(process.env.PORT ?? (await freePort()));
   const addon = spawn(
     process.execPath,
@@ -49,20 +63,48 @@ async function main(): Promise<void> {
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   );
-  const statusUrl = `http://127.0.0.1:${port}/api/status`;
-  await waitFor('the add-on', async () => (await fetch(statusUrl)).ok);
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor('the add-on', async () => (await fetch(`${base}/health`)).ok);
   say(`add-on running with options from ${optionsFile}`);
-  say(`status: ${statusUrl}   health: http://127.0.0.1:${port}/health`);
+  say(
+    `status: ${base}/api/status   health: ${base}/health   refresh now: curl -X POST ${base}/api/refresh`,
+  );
+  if (ssm)
+    say(
+      'type r + Enter to rotate: a new token goes into SSM and the old one is revoked in Home Assistant',
+    );
   say('press Ctrl-C to stop everything');
+
+  const lines = createInterface({ input: process.stdin });
+  lines.on('line', async (line) => {
+    if (line.trim() !== 'r' || !ssm) return;
+    const next = await mintToken(ha.url, ha.adminToken, 30);
+    const version = await putToken(ssm, PARAMETER, next);
+    const rotatedAt = Date.now();
+    await revokeToken(ha.url, ha.adminToken, current);
+    current = next;
+    say(`rotated: SSM version ${version}, old token revoked; waiting for the add-on…`);
+    const status = await waitFor('the new token', async () => {
+      const s = (await (await fetch(`${base}/api/status`)).json()) as {
+        state: string;
+        token?: { version?: number };
+      };
+      return s.state === 'connected' && s.token?.version === version ? s : undefined;
+    });
+    say(
+      `picked up in ${Date.now() - rotatedAt} ms: ${status.state}, version ${status.token?.version}`,
+    );
+  });
 
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     say('stopping…');
+    lines.close();
     addon.kill('SIGTERM');
     await new Promise((resolve) => addon.once('exit', resolve));
-    await ha.dispose();
+    await Promise.all([ha.dispose(), moto?.stop()]);
     await rm(dir, { recursive: true, force: true });
     say('done');
     process.exit(0);

@@ -1,10 +1,8 @@
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { type ServerType, serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { systemClock } from './clock.js';
 import { OptionsSource } from './credentials/options-source.js';
 import type { CredentialSource } from './credentials/source.js';
-import { SsmSource } from './credentials/ssm-source.js';
 import { HaConnection } from './ha/connection.js';
 import { createTokenCheck } from './ha/rest.js';
 import { createApp } from './http/app.js';
@@ -49,8 +47,13 @@ interface Running {
   stop(): Promise<void>;
 }
 
-function createSource(config: Config, log: Logger): CredentialSource {
+async function createSource(config: Config, log: Logger): Promise<CredentialSource> {
   if (config.tokenSource === 'ssm' && config.ssm) {
+    // Loaded only for SSM: the AWS SDK roughly doubles the idle footprint.
+    const [{ SSMClient }, { SsmSource }] = await Promise.all([
+      import('@aws-sdk/client-ssm'),
+      import('./credentials/ssm-source.js'),
+    ]);
     const { region, endpoint, accessKeyId, secretAccessKey } = config.ssm;
     const client = new SSMClient({
       region,
@@ -73,8 +76,12 @@ interface CredentialWork extends Running {
   refresh: Job;
 }
 
-function startCredentialWork(config: Config, status: StatusModel, log: Logger): CredentialWork {
-  const source = createSource(config, log);
+async function startCredentialWork(
+  config: Config,
+  status: StatusModel,
+  log: Logger,
+): Promise<CredentialWork> {
+  const source = await createSource(config, log);
   const tokens = new TokenManager({
     source,
     // SSM reads cost money and quota (40 TPS per account): at most one a second
@@ -153,7 +160,7 @@ async function main(): Promise<void> {
     log.info(
       `Token source: ${options.config.tokenSource}; Home Assistant at ${options.config.homeAssistantUrl}`,
     );
-    work = startCredentialWork(options.config, status, log);
+    work = await startCredentialWork(options.config, status, log);
   } else {
     for (const problem of options.problems) log.error(`Option problem: ${problem}`);
     status.setProblems(options.problems);

@@ -71,10 +71,12 @@ export function createApp(deps: AppDeps): Hono {
     );
   });
 
-  app.get('/api/status', (c) => {
-    c.header('Cache-Control', 'no-store');
-    return c.json(deps.status.snapshot());
-  });
+  app.get('/api/status', (c) =>
+    c.body(deps.status.json(), 200, {
+      'Content-Type': 'application/json; charset=UTF-8',
+      'Cache-Control': 'no-store',
+    }),
+  );
 
   app.post('/api/refresh', sameOrigin(), async (c) => {
     if (!deps.actions) {

@@ -96,6 +96,7 @@ export class StatusModel {
   readonly #schedules = new Map<string, ScheduleInfo>();
   #events: StatusEvent[] = [];
   readonly #listeners = new Set<StatusListener>();
+  #json: string | undefined;
 
   constructor(clock: Clock, maxEvents = 50) {
     this.#clock = clock;
@@ -198,7 +199,14 @@ export class StatusModel {
     return () => this.#listeners.delete(listener);
   }
 
+  /** The snapshot as JSON, serialized once per change: /api/status is polled by every open page. */
+  json(): string {
+    this.#json ??= JSON.stringify(this.snapshot());
+    return this.#json;
+  }
+
   #changed(): void {
+    this.#json = undefined;
     if (this.#listeners.size === 0) return;
     const snapshot = this.snapshot();
     for (const listener of this.#listeners) listener(snapshot);

@@ -68,6 +68,10 @@ export class Addon {
     return addon;
   }
 
+  get pid(): number | undefined {
+    return this.#process.pid;
+  }
+
   /** Everything the process wrote to stdout and stderr so far. */
   get output(): string {
     return this.#output;

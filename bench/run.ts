@@ -1,0 +1,217 @@
+// `npm run bench`: DESIGN.md §8's figures, each printed beside a baseline
+// measured in the same run on the same machine. Real Home Assistant and moto;
+// nothing here is asserted — the tests prove behaviour, this measures it.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { OptionsSource } from '../src/credentials/options-source.js';
+import { createLogger } from '../src/log.js';
+import { StatusModel } from '../src/status/status-model.js';
+import { TokenManager } from '../src/tokens/token-manager.js';
+import { Addon } from '../test/support/addon.js';
+import { mintToken, revokeToken } from '../test/support/ha-commands.js';
+import { HomeAssistant } from '../test/support/home-assistant.js';
+import { Moto } from '../test/support/moto.js';
+import { freePort, waitFor } from '../test/support/ports.js';
+import { putToken, SsmProxy, ssmClient, TEST_AWS, uniqueParameter } from '../test/support/ssm.js';
+import { throughput } from './load.js';
+import { fmt, rssBytes, summary, timeEach } from './stats.js';
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const clock = { now: () => Date.now() };
+const quiet = createLogger({ level: 'fatal', sink: () => {} });
+
+async function cacheHit(token: string): Promise<void> {
+  const tokens = new TokenManager({
+    source: new OptionsSource(token),
+    check: async () => {},
+    status: new StatusModel(clock),
+    log: quiet,
+    clock,
+    ttlMs: 3_600_000,
+  });
+  await tokens.current();
+  const map = new Map([['token', token]]);
+  const n = 200_000;
+  await timeEach(() => tokens.current(), 20_000); // warm-up
+  await timeEach(() => map.get('token'), 20_000);
+  const hit = summary(await timeEach(() => tokens.current(), n));
+  const bare = summary(await timeEach(() => map.get('token'), n));
+  out(`cache-hit token read (n=${n}, awaited): median ${hit.median} ns, p99 ${hit.p99} ns`);
+  out(`  baseline awaited Map.get:            median ${bare.median} ns, p99 ${bare.p99} ns`);
+  out(`  ratio: median ${fmt(hit.median / bare.median, 2)}x, p99 ${fmt(hit.p99 / bare.p99, 2)}x`);
+}
+
+async function singleFlight(ha: HomeAssistant, motoUrl: string): Promise<void> {
+  const proxy = await SsmProxy.start(motoUrl);
+  const parameter = uniqueParameter();
+  await putToken(ssmClient(motoUrl), parameter, await mintToken(ha.url, ha.adminToken));
+  const { SsmSource } = await import('../src/credentials/ssm-source.js');
+  const { createTokenCheck } = await import('../src/ha/rest.js');
+  const tokens = new TokenManager({
+    source: new SsmSource({
+      client: ssmClient(proxy.url),
+      parameter,
+      region: TEST_AWS.region,
+      log: quiet,
+    }),
+    check: createTokenCheck(ha.url),
+    status: new StatusModel(clock),
+    log: quiet,
+    clock,
+    ttlMs: 60_000,
+  });
+  const started = Date.now();
+  await Promise.all(Array.from({ length: 1000 }, () => tokens.current()));
+  out(
+    `single-flight: 1000 concurrent cold callers -> ${proxy.getParameterCalls} GetParameter call(s) in ${Date.now() - started} ms (baseline without single-flight: 1000)`,
+  );
+  await proxy.close();
+}
+
+function ssmAddonOptions(ha: HomeAssistant, motoUrl: string, parameter: string) {
+  return {
+    home_assistant_url: ha.url,
+    token_source: 'ssm',
+    ssm_parameter: parameter,
+    aws_region: TEST_AWS.region,
+    aws_access_key_id: TEST_AWS.accessKeyId,
+    aws_secret_access_key: TEST_AWS.secretAccessKey,
+    ssm_endpoint: motoUrl,
+    refresh_schedule: '0 0 1 1 *',
+    log_level: 'warning',
+  };
+}
+
+async function recovery(ha: HomeAssistant, motoUrl: string, runs = 5): Promise<Addon> {
+  const moto = ssmClient(motoUrl);
+  const parameter = uniqueParameter();
+  let current = await mintToken(ha.url, ha.adminToken);
+  await putToken(moto, parameter, current);
+  const addon = await Addon.start({ options: ssmAddonOptions(ha, motoUrl, parameter) });
+  await addon.waitForStatus('connected', (s) => s.state === 'connected');
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const next = await mintToken(ha.url, ha.adminToken);
+    const version = await putToken(moto, parameter, next);
+    await new Promise((r) => setTimeout(r, 1100)); // past the 1 s spacing of SSM reads
+    const revokedAt = performance.now();
+    await revokeToken(ha.url, ha.adminToken, current);
+    await addon.waitForStatus(
+      're-authenticated',
+      (s) => s.state === 'connected' && s.token?.version === version,
+      15_000,
+    );
+    samples.push(performance.now() - revokedAt);
+    current = next;
+  }
+  const s = summary(samples);
+  out(
+    `recovery: old token revoked in HA, new one already in SSM -> re-authenticated: median ${fmt(s.median)} ms, max ${fmt(s.max)} ms (n=${runs}; target <= 1000 ms; field reference 300 000 ms to 3 600 000 ms)`,
+  );
+  return addon;
+}
+
+async function reconnectAfterRestart(ha: HomeAssistant, addon: Addon, runs = 3): Promise<void> {
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    await ha.stop();
+    await addon.waitForStatus('disconnected', (s) => s.state === 'disconnected');
+    const starting = ha.start();
+    const acceptedAt = await waitFor(
+      'HA to accept connections',
+      async () => ((await fetch(`${ha.url}/api/onboarding`)).ok ? performance.now() : undefined),
+      120_000,
+      10,
+    );
+    await addon.waitForStatus('connected', (s) => s.state === 'connected', 60_000);
+    samples.push(performance.now() - acceptedAt);
+    await starting;
+  }
+  const s = summary(samples);
+  out(
+    `reconnect after an HA restart, from HA accepting connections to re-authenticated: median ${fmt(s.median)} ms, min ${fmt(s.min)}, max ${fmt(s.max)} (n=${runs}; the library's retry cadence is 0,1,2..5 s)`,
+  );
+}
+
+async function spawnReady(
+  args: string[],
+  env: Record<string, string>,
+  ready: (line: string) => boolean,
+) {
+  const started = performance.now();
+  const child = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve) => {
+    child.stdout?.on('data', (c: Buffer) => {
+      if (ready(c.toString())) resolve();
+    });
+  });
+  return { child, ms: performance.now() - started };
+}
+
+async function footprint(ha: HomeAssistant): Promise<void> {
+  const token = await mintToken(ha.url, ha.adminToken);
+  const bare = await spawnReady(
+    ['-e', "process.stdout.write('ready\\n'); setInterval(() => {}, 1000)"],
+    {},
+    (l) => l.includes('ready'),
+  );
+  const startedAt = performance.now();
+  const addon = await Addon.start({
+    options: { home_assistant_url: ha.url, access_token: token, log_level: 'warning' },
+  });
+  await addon.waitForStatus('connected', (s) => s.state === 'connected');
+  const connectedMs = performance.now() - startedAt;
+  await new Promise((r) => setTimeout(r, 5000));
+  const addonRss = rssBytes(addon.pid ?? 0);
+  const bareRss = rssBytes(bare.child.pid ?? 0);
+  out(
+    `footprint: idle RSS ${fmt(addonRss / 2 ** 20)} MiB vs bare Node ${fmt(bareRss / 2 ** 20)} MiB (${fmt(addonRss / bareRss, 2)}x)`,
+  );
+  out(
+    `  start to connected ${fmt(connectedMs, 0)} ms vs bare Node start to first output ${fmt(bare.ms, 0)} ms (${fmt(connectedMs / bare.ms, 2)}x)`,
+  );
+  await statusThroughput(addon);
+  bare.child.kill();
+  await addon.stop();
+  await addon.dispose();
+}
+
+async function statusThroughput(addon: Addon): Promise<void> {
+  const port = await freePort();
+  const server = fileURLToPath(new URL('./bare-server.mjs', import.meta.url));
+  const bare = await spawnReady([server], { PORT: String(port) }, (l) => l.includes('ready'));
+  const baseline = await throughput(`http://127.0.0.1:${port}/`);
+  const status = await throughput(`${addon.url}/api/status`);
+  const health = await throughput(`${addon.url}/health`);
+  out(
+    `throughput over loopback (16 keep-alive clients, 3 s each): bare Hono handler ${fmt(baseline, 0)} req/s`,
+  );
+  out(
+    `  /api/status ${fmt(status, 0)} req/s (${fmt(status / baseline, 2)}x); /health ${fmt(health, 0)} req/s (${fmt(health / baseline, 2)}x); target >= 0.5x`,
+  );
+  bare.child.kill();
+}
+
+async function main(): Promise<void> {
+  out(`HA Token Manager bench — node ${process.version}, ${new Date().toISOString()}`);
+  const [ha, moto] = await Promise.all([HomeAssistant.create(), Moto.start()]);
+  try {
+    await cacheHit(await mintToken(ha.url, ha.adminToken));
+    await singleFlight(ha, moto.url);
+    const addon = await recovery(ha, moto.url);
+    await reconnectAfterRestart(ha, addon);
+    await addon.stop();
+    await addon.dispose();
+    await footprint(ha);
+  } finally {
+    await Promise.all([ha.dispose(), moto.stop()]);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
