@@ -212,11 +212,9 @@ export class TokenManager {
       lastError: undefined,
     });
     if (previous && !previous.equals(token)) {
-      status.event(
-        'info',
-        'token',
-        `Switched to token ${token.masked}${reading.version ? ` (version ${reading.version})` : ''}`,
-      );
+      const line = `Switched to token ${token.masked}${reading.version ? ` (version ${reading.version})` : ''}`;
+      this.#o.log.info(line);
+      status.event('info', 'token', line);
       for (const listener of this.#listeners) listener(token);
     }
   }
