@@ -136,6 +136,7 @@ async function main(): Promise<void> {
   const app = createApp({
     status,
     log: log.child('http'),
+    clock: systemClock,
     health: () =>
       work === undefined || work.connection.running
         ? { ok: true }

@@ -1,7 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { Hono, type MiddlewareHandler } from 'hono';
+import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { StatusModel } from '../status/status-model.js';
 import { type IngressGuardOptions, ingressGuard } from './ingress-guard.js';
+import { createMetrics } from './metrics.js';
+import { renderPage, renderPartial } from './page/render.js';
+
+// The ingress prefix as Home Assistant sends it; anything else is ignored.
+const INGRESS_PATH = /^\/api\/hassio_ingress\/[A-Za-z0-9_-]+$/;
 
 export interface Health {
   ok: boolean;
@@ -12,6 +19,7 @@ export interface Health {
 export interface AppDeps {
   status: StatusModel;
   log: Logger;
+  clock: Clock;
   /** Liveness of the process's own loops; a rejected token is not a liveness failure. */
   health: () => Health;
   /** Set when running under the Supervisor: only ingress may connect. */
@@ -70,6 +78,33 @@ export function createApp(deps: AppDeps): Hono {
       health.ok ? 200 : 503,
     );
   });
+
+  const metrics = createMetrics(deps.status);
+  const noStore = { 'Cache-Control': 'no-store' };
+
+  // The status page. No external assets; the only script and style carry a
+  // per-response nonce, and the page may only be framed by its own origin
+  // (Home Assistant's, through ingress).
+  app.get('/', (c) => {
+    const nonce = randomBytes(16).toString('base64');
+    const prefix = c.req.header('X-Ingress-Path');
+    const base = prefix && INGRESS_PATH.test(prefix) ? `${prefix}/` : undefined;
+    c.header(
+      'Content-Security-Policy',
+      `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'self'; form-action 'none'; frame-ancestors 'self'`,
+    );
+    c.header('Cache-Control', 'no-store');
+    return c.html(renderPage(deps.status.snapshot(), deps.clock.now(), nonce, base));
+  });
+
+  app.get('/partial', (c) => {
+    c.header('Cache-Control', 'no-store');
+    return c.html(renderPartial(deps.status.snapshot(), deps.clock.now()));
+  });
+
+  app.get('/metrics', async (c) =>
+    c.body(await metrics.metrics(), 200, { 'Content-Type': metrics.contentType, ...noStore }),
+  );
 
   app.get('/api/status', (c) =>
     c.body(deps.status.json(), 200, {

@@ -71,6 +71,7 @@ export class Job {
       outcome = { ok: false, message: describeError(error) };
     }
     const durationMs = clock.now() - started;
+    status.count(`${name}_runs`, outcome.ok ? 'ok' : 'failed');
     status.updateSchedule({
       name,
       expression: this.#o.expression,

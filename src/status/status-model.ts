@@ -96,6 +96,7 @@ export class StatusModel {
   readonly #schedules = new Map<string, ScheduleInfo>();
   #events: StatusEvent[] = [];
   readonly #listeners = new Set<StatusListener>();
+  readonly #counters = new Map<string, number>();
   #json: string | undefined;
 
   constructor(clock: Clock, maxEvents = 50) {
@@ -197,6 +198,22 @@ export class StatusModel {
   subscribe(listener: StatusListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Counts an occurrence for /metrics, e.g. count('source_reads', 'ok'). */
+  count(name: string, label = ''): void {
+    const key = `${name}\u0000${label}`;
+    this.#counters.set(key, (this.#counters.get(key) ?? 0) + 1);
+  }
+
+  /** Totals by label of a counter (labels never counted are absent). */
+  counter(name: string): Map<string, number> {
+    const totals = new Map<string, number>();
+    for (const [key, value] of this.#counters) {
+      const [n, label] = key.split('\u0000');
+      if (n === name) totals.set(label ?? '', value);
+    }
+    return totals;
   }
 
   /** The snapshot as JSON, serialized once per change: /api/status is polled by every open page. */

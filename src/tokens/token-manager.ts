@@ -117,6 +117,7 @@ export class TokenManager {
     if (this.#knownBad.has(key)) return;
     this.#knownBad.add(key);
     this.#validated.delete(key);
+    this.#o.status.count('token_rejections');
     if (this.#cached?.token.equals(token)) this.#cached = undefined;
     this.#o.log.warning(
       `Home Assistant rejected token ${token.masked} (${token.fingerprint}): ${reason}`,
@@ -154,7 +155,9 @@ export class TokenManager {
     let reading: SourceReading;
     try {
       reading = await source.read();
+      this.#o.status.count('source_reads', 'ok');
     } catch (error) {
+      this.#o.status.count('source_reads', 'error');
       return this.#fallBack(messageOf(error), error);
     }
     const origin =

@@ -14,6 +14,10 @@ export interface AddonOptions {
   /** Skip writing options.json (the "missing file" case). */
   noOptionsFile?: boolean;
   env?: Record<string, string>;
+  /** A fixed port, e.g. to restart the add-on where a page expects it. */
+  port?: number;
+  /** Reuse this directory (options file and data) instead of a new one. */
+  dir?: string;
 }
 
 /**
@@ -29,7 +33,11 @@ export class Addon {
   readonly #bodies: string[] = [];
   #exit: Promise<number | null>;
 
-  private constructor(process: ChildProcess, url: string, dir: string) {
+  readonly port: number;
+
+  private constructor(process: ChildProcess, url: string, dir: string, port: number) {
+    this.port = port;
+    this.base = url;
     this.#process = process;
     this.url = url;
     this.dir = dir;
@@ -43,15 +51,15 @@ export class Addon {
   }
 
   static async start(o: AddonOptions = {}): Promise<Addon> {
-    const dir = await mkdtemp(join(tmpdir(), 'htm-addon-'));
+    const dir = o.dir ?? (await mkdtemp(join(tmpdir(), 'htm-addon-')));
     const optionsFile = join(dir, 'options.json');
-    if (!o.noOptionsFile) {
+    if (!o.noOptionsFile && !o.dir) {
       await writeFile(
         optionsFile,
         typeof o.options === 'string' ? o.options : JSON.stringify(o.options ?? {}),
       );
     }
-    const port = await freePort();
+    const port = o.port ?? (await freePort());
     const child = spawn(process.execPath, [MAIN], {
       env: {
         PATH: process.env.PATH ?? '',
@@ -63,7 +71,7 @@ export class Addon {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const addon = new Addon(child, `http://127.0.0.1:${port}`, dir);
+    const addon = new Addon(child, `http://127.0.0.1:${port}`, dir, port);
     await waitFor('the add-on to listen', () => addon.get('/health').then((r) => r.status > 0));
     return addon;
   }
@@ -82,11 +90,14 @@ export class Addon {
     return this.#bodies;
   }
 
+  /** Where `get` sends requests: the add-on itself, or an ingress proxy's prefix in front of it. */
+  base: string;
+
   async get(
     path: string,
     init?: RequestInit,
   ): Promise<{ status: number; body: string; headers: Headers }> {
-    const response = await fetch(`${this.url}${path}`, init);
+    const response = await fetch(`${this.base}${path}`, init);
     const body = await response.text();
     this.#bodies.push(body);
     return { status: response.status, body, headers: response.headers };
