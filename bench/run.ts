@@ -185,12 +185,14 @@ async function statusThroughput(addon: Addon): Promise<void> {
   const bare = await spawnReady([server], { PORT: String(port) }, (l) => l.includes('ready'));
   const baseline = await throughput(`http://127.0.0.1:${port}/`);
   const status = await throughput(`${addon.url}/api/status`);
+  const metrics = await throughput(`${addon.url}/metrics`);
   const health = await throughput(`${addon.url}/health`);
+  const ratio = (n: number) => `${fmt(n, 0)} req/s (${fmt(n / baseline, 2)}x)`;
   out(
     `throughput over loopback (16 keep-alive clients, 3 s each): bare Hono handler ${fmt(baseline, 0)} req/s`,
   );
   out(
-    `  /api/status ${fmt(status, 0)} req/s (${fmt(status / baseline, 2)}x); /health ${fmt(health, 0)} req/s (${fmt(health / baseline, 2)}x); target >= 0.5x`,
+    `  /api/status ${ratio(status)}; /metrics ${ratio(metrics)}; /health ${ratio(health)}; target >= 0.5x`,
   );
   bare.child.kill();
 }

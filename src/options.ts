@@ -132,6 +132,9 @@ const schema = z
     }
   });
 
+/** Every option the program reads, by its name in options.json. */
+export const OPTION_NAMES: readonly string[] = Object.keys(schema.shape);
+
 /** Turns raw options into a Config, or lists every problem, each naming its option. */
 export function parseOptions(raw: unknown, now: Date = new Date()): OptionsResult {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {

@@ -62,10 +62,12 @@ function sameOrigin(): MiddlewareHandler {
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   if (deps.guard) app.use('*', ingressGuard(deps.guard));
-  app.use('*', async (c, next) => {
-    await next();
+  // Set before the handler runs: headers added to a finished response would
+  // make the Node adapter build a full Response for every request.
+  app.use('*', (c, next) => {
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('Referrer-Policy', 'no-referrer');
+    return next();
   });
 
   // Liveness for the Supervisor's watchdog, which restarts the add-on after two

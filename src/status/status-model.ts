@@ -98,6 +98,7 @@ export class StatusModel {
   readonly #listeners = new Set<StatusListener>();
   readonly #counters = new Map<string, number>();
   #json: string | undefined;
+  #snapshot: StatusSnapshot | undefined;
 
   constructor(clock: Clock, maxEvents = 50) {
     this.#clock = clock;
@@ -178,7 +179,13 @@ export class StatusModel {
     this.#changed();
   }
 
+  /** What is true now. Built once per change and frozen: readers share it, nobody mutates it. */
   snapshot(): StatusSnapshot {
+    this.#snapshot ??= deepFreeze(this.#build());
+    return this.#snapshot;
+  }
+
+  #build(): StatusSnapshot {
     const { state, reason } = this.#effective();
     return structuredClone({
       state,
@@ -224,6 +231,7 @@ export class StatusModel {
 
   #changed(): void {
     this.#json = undefined;
+    this.#snapshot = undefined;
     if (this.#listeners.size === 0) return;
     const snapshot = this.snapshot();
     for (const listener of this.#listeners) listener(snapshot);
@@ -232,4 +240,12 @@ export class StatusModel {
   #iso(): string {
     return new Date(this.#clock.now()).toISOString();
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }
