@@ -1,0 +1,203 @@
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  cpSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
+import { useAddons } from '../support/addon-session.js';
+import { freePort, waitFor } from '../support/ports.js';
+import { sharedHa } from '../support/shared-ha.js';
+import { supervisorOptions } from '../support/supervisor-options.js';
+
+// What can be checked of the add-on's packaging on a machine without a
+// Docker engine: the Supervisor's view of the repository and the options,
+// the start command, the shell scripts, and the image's build steps.
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const ha = sharedHa();
+const addons = useAddons();
+const config = parse(readFileSync(join(root, 'config.yaml'), 'utf8')) as {
+  options: Record<string, unknown>;
+  schema: Record<string, string>;
+};
+const temps: string[] = [];
+afterAll(() => {
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+});
+
+function trackedFiles(): string[] {
+  return execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], {
+    cwd: root,
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .filter(Boolean);
+}
+
+/** run.sh's command, with the image's /app standing for the given directory. */
+function runShCommand(appDir: string): string[] {
+  const line = readFileSync(join(root, 'run.sh'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('exec '));
+  expect(line, 'run.sh execs the program').toBeDefined();
+  const [command, ...args] = (line as string).slice('exec '.length).trim().split(/\s+/);
+  expect(command).toBe('node');
+  return args.map((a) => a.replace(/^\/app\//, `${appDir}/`));
+}
+
+async function startLikeRunSh(appDir: string, options: Record<string, unknown>) {
+  const dir = mkdtempSync(join(tmpdir(), 'htm-supervised-'));
+  temps.push(dir);
+  writeFileSync(join(dir, 'options.json'), JSON.stringify(options));
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, runShCommand(appDir), {
+    env: {
+      PATH: process.env.PATH ?? '',
+      SUPERVISOR_TOKEN: addons.secret('supervisor-token-for-packaging-test'),
+      OPTIONS_FILE: join(dir, 'options.json'),
+      DATA_DIR: dir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      INGRESS_PEER: '127.0.0.1', // the stand-in for the Supervisor's 172.30.32.2
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  const health = await waitFor('/health', async () => {
+    const r = await fetch(`http://127.0.0.1:${port}/health`);
+    return r.ok ? r : undefined;
+  });
+  const ms = performance.now() - started;
+  const status = await waitFor('connected', async () => {
+    const s = (await (await fetch(`http://127.0.0.1:${port}/api/status`)).json()) as {
+      state: string;
+    };
+    return s.state === 'connected' ? s : undefined;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  return { health, ms, status, code: await exited, output };
+}
+
+function sizeOf(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.size;
+  return readdirSync(path).reduce((sum, name) => sum + sizeOf(join(path, name)), 0);
+}
+
+describe('as the Supervisor sees it', () => {
+  test('the repository holds exactly one add-on (config.*) and no stray build file', () => {
+    const files = trackedFiles().filter(
+      (f) => !f.split('/').some((part) => part.startsWith('.') || part === 'rootfs'),
+    );
+    const base = (f: string) => f.split('/').pop() ?? '';
+
+    expect(files.filter((f) => /^config\.(ya?ml|json)$/.test(base(f)))).toEqual(['config.yaml']);
+    expect(files.filter((f) => /^build\.(ya?ml|json)$/.test(base(f)))).toEqual(['build.yaml']);
+    expect(files).toContain('repository.yaml');
+    expect(parse(readFileSync(join(root, 'repository.yaml'), 'utf8'))).toMatchObject({
+      name: expect.any(String),
+    });
+  });
+
+  test('options validated the Supervisor way start the program as run.sh does: /health answers', async () => {
+    const token = addons.secret(await ha.mint());
+    const { options, errors } = supervisorOptions(config.schema, config.options, {
+      home_assistant_url: ha.url,
+      access_token: token,
+    });
+    expect(errors).toEqual([]);
+
+    const run = await startLikeRunSh(root, options);
+
+    expect(run.health.status).toBe(200);
+    expect(run.status.state).toBe('connected');
+    expect(run.code).toBe(0);
+    expect(run.output).not.toContain(token);
+    process.stdout.write(`[packaging] start to /health: ${run.ms.toFixed(0)} ms\n`);
+  });
+
+  test('the Supervisor refuses what the schema does not allow', () => {
+    const { errors } = supervisorOptions(config.schema, config.options, {
+      token_source: 'vault',
+      log_level: 'loud',
+      home_assistant_url: 'nope',
+      made_up: 1,
+    });
+    expect(errors.sort()).toEqual([
+      "Unknown option 'made_up'",
+      'home_assistant_url: not a URL',
+      'log_level: not one of trace|debug|info|notice|warning|error|fatal',
+      'token_source: not one of options|ssm',
+    ]);
+  });
+});
+
+test('every shell script passes shellcheck', () => {
+  const shellcheck = execFileSync('bash', [join(root, 'scripts/shellcheck.sh')], {
+    encoding: 'utf8',
+  })
+    .trim()
+    .split('\n')
+    .pop() as string;
+  const scripts = trackedFiles().filter(
+    (f) => f.endsWith('.sh') || f === 'run.sh' || f === '.ci/run',
+  );
+
+  expect(scripts).toEqual(expect.arrayContaining(['run.sh', '.ci/run', 'scripts/python-env.sh']));
+  execFileSync(shellcheck, scripts, { cwd: root, stdio: 'inherit' });
+});
+
+test("the Dockerfile's build steps, run on a fresh clone, give a program under 25 MB that starts", async () => {
+  const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+  const clone = mkdtempSync(join(tmpdir(), 'htm-image-'));
+  temps.push(clone);
+  execFileSync('git', ['clone', '--quiet', '--depth', '1', `file://${root}`, join(clone, 'src')]);
+  const build = join(clone, 'build');
+  const app = join(clone, 'app');
+  // Replay the build stage (COPY and RUN; the apk step installs Node, which is here).
+  const [buildStage, runStage] = dockerfile.split(/^FROM .*$/m).slice(1) as [string, string];
+  for (const line of buildStage.split('\n')) {
+    const copy = /^COPY (.+) \S+$/.exec(line);
+    if (copy)
+      for (const path of (copy[1] as string).split(' '))
+        cpSync(join(clone, 'src', path), join(build, path), { recursive: true });
+    const run = /^RUN (.+)$/.exec(line);
+    if (run && !(run[1] as string).startsWith('apk '))
+      execFileSync('sh', ['-c', run[1] as string], { cwd: build, stdio: 'ignore' });
+  }
+  // Then the run stage's copies out of the build stage.
+  for (const line of runStage.split('\n')) {
+    const copy = /^COPY --from=build \/build\/(\S+) \.\/(\S+)$/.exec(line);
+    if (copy)
+      cpSync(join(build, copy[1] as string), join(app, copy[2] as string), { recursive: true });
+  }
+  cpSync(join(clone, 'src', 'package.json'), join(app, 'package.json'));
+
+  const bytes = sizeOf(app);
+  const token = addons.secret(await ha.mint());
+  const { options } = supervisorOptions(config.schema, config.options, {
+    home_assistant_url: ha.url,
+    access_token: token,
+  });
+  const run = await startLikeRunSh(app, options);
+
+  expect(readdirSync(app).sort()).toEqual(['dist', 'node_modules', 'package.json']);
+  expect(bytes).toBeLessThan(25 * 2 ** 20);
+  expect(run.health.status).toBe(200);
+  process.stdout.write(
+    `[packaging] production program: ${(bytes / 2 ** 20).toFixed(1)} MiB (${relative(clone, app)}); start to /health ${run.ms.toFixed(0)} ms\n`,
+  );
+});
