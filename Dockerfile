@@ -12,6 +12,8 @@ RUN npm run build && npm prune --omit=dev
 
 # Run stage: the built program and its production dependencies only.
 FROM ${BUILD_FROM}
+ARG BUILD_ARCH
+ARG BUILD_VERSION=0.1.0
 RUN apk add --no-cache nodejs
 WORKDIR /app
 COPY --from=build /build/node_modules ./node_modules
@@ -24,6 +26,7 @@ LABEL \
   io.hass.name="HA Token Manager" \
   io.hass.description="Keeps the Home Assistant tokens outside systems depend on valid, fresh and visible" \
   io.hass.type="addon" \
-  io.hass.version="0.1.0"
+  io.hass.arch="${BUILD_ARCH}" \
+  io.hass.version="${BUILD_VERSION}"
 
 CMD ["/run.sh"]

@@ -72,23 +72,28 @@ async function startLikeRunSh(appDir: string, options: Record<string, unknown>) 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout?.on('data', (c: Buffer) => {
+  const collect = (c: Buffer) => {
     output += c.toString();
-  });
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
   const health = await waitFor('/health', async () => {
     const r = await fetch(`http://127.0.0.1:${port}/health`);
     return r.ok ? r : undefined;
   });
   const ms = performance.now() - started;
+  const bodies: string[] = [];
   const status = await waitFor('connected', async () => {
-    const s = (await (await fetch(`http://127.0.0.1:${port}/api/status`)).json()) as {
-      state: string;
-    };
+    const body = await (await fetch(`http://127.0.0.1:${port}/api/status`)).text();
+    bodies.push(body);
+    const s = JSON.parse(body) as { state: string };
     return s.state === 'connected' ? s : undefined;
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
-  return { health, ms, status, code: await exited, output };
+  const code = await exited;
+  addons.record(output, ...bodies);
+  return { health, ms, status, code, output };
 }
 
 function sizeOf(path: string): number {

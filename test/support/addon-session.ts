@@ -35,6 +35,10 @@ export function useAddons() {
       running.push(addon);
       return addon;
     },
+    /** Adds text a test's own processes produced to what the canary searches. */
+    record(...texts: string[]): void {
+      transcripts.push(...texts);
+    },
     /** Registers values for the canary; returns the first, for chaining. */
     secret<T extends string>(...values: T[]): T {
       secrets.push(...values);
