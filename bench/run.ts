@@ -12,7 +12,14 @@ import { mintToken, revokeToken } from '../test/support/ha-commands.js';
 import { HomeAssistant } from '../test/support/home-assistant.js';
 import { Moto } from '../test/support/moto.js';
 import { freePort, waitFor } from '../test/support/ports.js';
-import { putToken, SsmProxy, ssmClient, TEST_AWS, uniqueParameter } from '../test/support/ssm.js';
+import {
+  putToken,
+  SsmProxy,
+  ssmAddonOptions,
+  ssmClient,
+  TEST_AWS,
+  uniqueParameter,
+} from '../test/support/ssm.js';
 import { throughput } from './load.js';
 import { fmt, rssBytes, summary, timeEach } from './stats.js';
 
@@ -68,26 +75,14 @@ async function singleFlight(ha: HomeAssistant, motoUrl: string): Promise<void> {
   await proxy.close();
 }
 
-function ssmAddonOptions(ha: HomeAssistant, motoUrl: string, parameter: string) {
-  return {
-    home_assistant_url: ha.url,
-    token_source: 'ssm',
-    ssm_parameter: parameter,
-    aws_region: TEST_AWS.region,
-    aws_access_key_id: TEST_AWS.accessKeyId,
-    aws_secret_access_key: TEST_AWS.secretAccessKey,
-    ssm_endpoint: motoUrl,
-    refresh_schedule: '0 0 1 1 *',
-    log_level: 'warning',
-  };
-}
-
 async function recovery(ha: HomeAssistant, motoUrl: string, runs = 5): Promise<Addon> {
   const moto = ssmClient(motoUrl);
   const parameter = uniqueParameter();
   let current = await mintToken(ha.url, ha.adminToken);
   await putToken(moto, parameter, current);
-  const addon = await Addon.start({ options: ssmAddonOptions(ha, motoUrl, parameter) });
+  const addon = await Addon.start({
+    options: ssmAddonOptions(ha.url, motoUrl, parameter, { log_level: 'warning' }),
+  });
   await addon.waitForStatus('connected', (s) => s.state === 'connected');
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {

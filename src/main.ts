@@ -3,11 +3,14 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { systemClock } from './clock.js';
 import { OptionsSource } from './credentials/options-source.js';
 import type { CredentialSource } from './credentials/source.js';
+import type { SsmSource } from './credentials/ssm-source.js';
 import { HaConnection } from './ha/connection.js';
 import { createTokenCheck } from './ha/rest.js';
 import { createApp } from './http/app.js';
 import { createLogger, type Logger } from './log.js';
 import { type Config, loadOptions } from './options.js';
+import { PendingRevocations } from './rotation/pending-revocations.js';
+import { Rotator } from './rotation/rotator.js';
 import { Job } from './schedule/job.js';
 import { StatusModel } from './status/status-model.js';
 import { TokenManager } from './tokens/token-manager.js';
@@ -74,20 +77,23 @@ async function createSource(config: Config, log: Logger): Promise<CredentialSour
 interface CredentialWork extends Running {
   connection: HaConnection;
   refresh: Job;
+  rotator: Rotator;
 }
 
 async function startCredentialWork(
   config: Config,
+  dataDir: string,
   status: StatusModel,
   log: Logger,
 ): Promise<CredentialWork> {
   const source = await createSource(config, log);
+  const check = createTokenCheck(config.homeAssistantUrl);
   const tokens = new TokenManager({
     source,
     // SSM reads cost money and quota (40 TPS per account): at most one a second
     // under rejection storms. The options source is memory.
     minReadIntervalMs: source.kind === 'ssm' ? 1000 : 0,
-    check: createTokenCheck(config.homeAssistantUrl),
+    check,
     status,
     log: log.child('token'),
     clock: systemClock,
@@ -110,16 +116,51 @@ async function startCredentialWork(
     log: log.child('schedule'),
     clock: systemClock,
   });
+  const rotator = new Rotator({
+    config: config.rotation,
+    connection,
+    tokens,
+    check,
+    publisher: isPublisher(source) ? source : undefined,
+    pending: new PendingRevocations(dataDir),
+    status,
+    log: log.child('rotation'),
+    clock: systemClock,
+  });
+  const rotation =
+    config.rotation.schedule && isPublisher(source)
+      ? new Job({
+          name: 'rotation',
+          expression: config.rotation.schedule,
+          run: () => rotator.rotate('schedule'),
+          status,
+          log: log.child('schedule'),
+          clock: systemClock,
+        })
+      : undefined;
   connection.start();
   refresh.start();
+  rotation?.start();
+  await rotator.start();
   return {
     connection,
     refresh,
+    rotator,
     stop: async () => {
+      rotator.stop();
+      await rotation?.stop();
       await refresh.stop();
       await connection.stop();
     },
   };
+}
+
+function notRunning() {
+  return Promise.resolve({ ok: false, message: 'Not running: fix the options first.' });
+}
+
+function isPublisher(source: CredentialSource): source is SsmSource {
+  return source.kind === 'ssm' && 'publish' in source;
 }
 
 async function main(): Promise<void> {
@@ -142,8 +183,8 @@ async function main(): Promise<void> {
         ? { ok: true }
         : { ok: false, detail: 'The connection loop has stopped.' },
     actions: {
-      refresh: () =>
-        work ? work.refresh.run('manual') : Promise.resolve({ ok: false, message: 'Not running.' }),
+      refresh: () => (work ? work.refresh.run('manual') : notRunning()),
+      rotate: () => (work ? work.rotator.rotate('manual') : notRunning()),
     },
     guard: env.supervised
       ? { allowedPeer: env.ingressPeer, peerOf: (c) => getConnInfo(c).remote.address }
@@ -161,7 +202,7 @@ async function main(): Promise<void> {
     log.info(
       `Token source: ${options.config.tokenSource}; Home Assistant at ${options.config.homeAssistantUrl}`,
     );
-    work = await startCredentialWork(options.config, status, log);
+    work = await startCredentialWork(options.config, env.dataDir, status, log);
   } else {
     for (const problem of options.problems) log.error(`Option problem: ${problem}`);
     status.setProblems(options.problems);

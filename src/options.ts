@@ -13,6 +13,8 @@ export const DEFAULTS = {
   token_source: 'options',
   refresh_schedule: '*/5 * * * *',
   log_level: 'info',
+  rotation_grace_minutes: 15,
+  token_lifespan_days: 365,
 } as const;
 
 export interface SsmConfig {
@@ -32,6 +34,18 @@ export interface Config {
   readonly ssm?: SsmConfig;
   readonly refreshSchedule: string;
   readonly logLevel: LogLevel;
+  readonly rotation: RotationConfig;
+}
+
+export interface RotationConfig {
+  /** Cron expression; undefined = no scheduled rotation ("Rotate now" still works for ssm). */
+  readonly schedule?: string;
+  /** How long a replaced token keeps working: longer than consumers cache the parameter. */
+  readonly graceMinutes: number;
+  /** Lifespan of minted tokens. */
+  readonly lifespanDays: number;
+  /** KMS key for the new parameter version; undefined = the key the parameter uses now. */
+  readonly kmsKeyId?: string;
 }
 
 export type OptionsResult =
@@ -72,6 +86,13 @@ const cronExpression = z.string({ error: 'must be text' }).superRefine((value, c
   }
 });
 
+const wholeNumber = (min: number, max: number, unit: string) =>
+  z
+    .number({ error: `must be a whole number of ${unit} from ${min} to ${max}` })
+    .int({ error: `must be a whole number of ${unit} from ${min} to ${max}` })
+    .min(min, { error: `must be at least ${min} ${unit}` })
+    .max(max, { error: `must be at most ${max} ${unit}` });
+
 const schema = z
   .object({
     home_assistant_url: httpUrl('your Home Assistant').default(DEFAULTS.home_assistant_url),
@@ -88,6 +109,15 @@ const schema = z
       httpUrl('the SSM endpoint').optional(),
     ),
     refresh_schedule: cronExpression.default(DEFAULTS.refresh_schedule),
+    rotation_schedule: z.preprocess(
+      (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+      cronExpression.optional(),
+    ),
+    rotation_grace_minutes: wholeNumber(1, 1440, 'minutes').default(
+      DEFAULTS.rotation_grace_minutes,
+    ),
+    token_lifespan_days: wholeNumber(1, 3650, 'days').default(DEFAULTS.token_lifespan_days),
+    ssm_kms_key_id: optionalText,
     log_level: z
       .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
       .default(DEFAULTS.log_level),
@@ -149,9 +179,19 @@ export function parseOptions(raw: unknown, now: Date = new Date()): OptionsResul
   for (const key of ['access_token', 'aws_secret_access_key']) {
     if (typeof record[key] === 'string') registerSecret(record[key].trim());
   }
-  const warnings = Object.keys(record)
+  const unknown = Object.keys(record)
     .filter((key) => !(key in schema.shape))
     .map((key) => `${key}: is not an option of this add-on and is ignored (check its spelling)`);
+  const warnings = [...unknown];
+  if (
+    typeof record.rotation_schedule === 'string' &&
+    record.rotation_schedule.trim() &&
+    record.token_source !== 'ssm'
+  ) {
+    warnings.push(
+      'rotation_schedule: rotation needs token_source "ssm" (there is nowhere to publish a new token); it is off',
+    );
+  }
   const parsed = schema.safeParse(record);
   const problems = parsed.success
     ? []
@@ -190,6 +230,12 @@ export function parseOptions(raw: unknown, now: Date = new Date()): OptionsResul
           }
         : undefined,
     refreshSchedule: o.refresh_schedule,
+    rotation: {
+      schedule: o.rotation_schedule,
+      graceMinutes: o.rotation_grace_minutes,
+      lifespanDays: o.token_lifespan_days,
+      kmsKeyId: o.ssm_kms_key_id,
+    },
     logLevel: o.log_level,
   };
   return { ok: true, config: Object.freeze(config), warnings };

@@ -1,11 +1,14 @@
 import {
+  DescribeParametersCommand,
   GetParameterCommand,
   type GetParameterCommandOutput,
+  PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import { SourceError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CredentialSource, SourceReading } from './source.js';
+import { translate } from './ssm-errors.js';
 
 export interface SsmSourceOptions {
   /** Built in main.ts from the options (region, keys, endpoint): injected, never created here. */
@@ -60,101 +63,56 @@ export class SsmSource implements CredentialSource {
       modifiedAt: parameter.LastModifiedDate,
     };
   }
-}
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-]);
+  /**
+   * Writes a new token (rotation): a SecureString, overwriting, encrypted with
+   * `kmsKeyId` or else the key the parameter already uses. Returns the new Version.
+   */
+  async publish(value: string, kmsKeyId?: string): Promise<number> {
+    const keyId = kmsKeyId ?? (await this.#currentKeyId());
+    try {
+      const result = await this.#o.client.send(
+        new PutParameterCommand({
+          Name: this.#name(),
+          Value: value,
+          Type: 'SecureString',
+          Overwrite: true,
+          KeyId: keyId,
+        }),
+      );
+      if (result.Version === undefined)
+        throw new SourceError(`SSM did not report a version for ${this.#o.parameter}.`);
+      return result.Version;
+    } catch (error) {
+      if (error instanceof SourceError) throw error;
+      throw translate(error, this.#o.parameter, this.#o.region, 'write');
+    }
+  }
 
-/** Maps an SDK error (by `name`, as the SDK v3 models them) to a reason the user can act on. */
-export function translate(error: unknown, parameter: string, region: string): SourceError {
-  const e = error as {
-    name?: string;
-    message?: string;
-    code?: string;
-    $metadata?: { attempts?: number };
-  };
-  const name = e.name ?? '';
-  const message = e.message ?? '';
-  const arn = parameter.startsWith('arn:')
-    ? parameter
-    : `arn:aws:ssm:${region}:<account-id>:parameter${parameter.startsWith('/') ? '' : '/'}${parameter}`;
-  const kmsKey =
-    /kms:Decrypt on resource:? (arn:aws[^\s]*:kms:[^\s]+)/i.exec(message)?.[1] ??
-    /(arn:aws[^\s]*:kms:[^\s]+)/.exec(message)?.[1];
-  const attempts = e.$metadata?.attempts;
-  const fail = (text: string, transient = false) =>
-    new SourceError(text, { cause: error, transient });
+  /** PutParameter would otherwise switch the parameter to the default aws/ssm key. */
+  async #currentKeyId(): Promise<string | undefined> {
+    try {
+      const result = await this.#o.client.send(
+        new DescribeParametersCommand({
+          ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [this.#name()] }],
+        }),
+      );
+      return result.Parameters?.[0]?.KeyId;
+    } catch (error) {
+      const translated = translate(error, this.#o.parameter, this.#o.region, 'write');
+      if ((error as { name?: string }).name === 'AccessDeniedException') {
+        throw new SourceError(
+          `Access denied describing SSM parameter ${this.#o.parameter}, to keep its KMS key. Allow ssm:DescribeParameters, or set ssm_kms_key_id.`,
+          { cause: error },
+        );
+      }
+      throw translated;
+    }
+  }
 
-  if (name === 'ParameterNotFound') {
-    return fail(
-      `SSM parameter ${parameter} was not found in ${region}. Create it (aws ssm put-parameter --name ${parameter} --type SecureString --value <token>) or correct ssm_parameter and aws_region.`,
-    );
+  /** The parameter's name: PutParameter and DescribeParameters take names, not ARNs. */
+  #name(): string {
+    const arn = /^arn:aws[a-z-]*:ssm:[^:]+:\d+:parameter(\/.+)$/.exec(this.#o.parameter);
+    return arn?.[1] ?? this.#o.parameter;
   }
-  if (
-    name.startsWith('KMS') ||
-    name === 'InvalidKeyId' ||
-    (name === 'AccessDeniedException' && /kms:/i.test(message))
-  ) {
-    return fail(
-      `SSM parameter ${parameter} could not be decrypted (${name}). Allow kms:Decrypt on ${kmsKey ?? "the parameter's KMS key"} for the add-on's AWS identity, and check that the key is enabled.`,
-    );
-  }
-  if (name === 'AccessDeniedException') {
-    const resource = /on resource:? (arn:[^\s]+)/i.exec(message)?.[1] ?? arn;
-    return fail(
-      `Access denied reading SSM parameter ${parameter}. Allow ssm:GetParameter on ${resource} for the add-on's AWS identity.`,
-    );
-  }
-  if (
-    [
-      'UnrecognizedClientException',
-      'InvalidSignatureException',
-      'ExpiredTokenException',
-      'InvalidClientTokenId',
-    ].includes(name)
-  ) {
-    return fail(
-      `AWS rejected the credentials used to read SSM parameter ${parameter} (${name}). Check aws_access_key_id and aws_secret_access_key, or the credentials of the standard AWS chain.`,
-    );
-  }
-  if (name === 'CredentialsProviderError') {
-    return fail(
-      `No AWS credentials were found to read SSM parameter ${parameter}. Set aws_access_key_id and aws_secret_access_key, or provide credentials through the standard AWS chain.`,
-    );
-  }
-  if (
-    name === 'ThrottlingException' ||
-    name === 'TooManyUpdates' ||
-    name === 'ThrottledException'
-  ) {
-    return fail(
-      `SSM throttled reads of ${parameter}${attempts ? ` (after ${attempts} attempts)` : ''}; the GetParameter quota is shared by the account and region. Retrying at the next refresh.`,
-      true,
-    );
-  }
-  if (
-    name === 'TimeoutError' ||
-    NETWORK_CODES.has(e.code ?? '') ||
-    NETWORK_CODES.has(name) ||
-    /ECONNREFUSED|ETIMEDOUT|socket hang up/i.test(message)
-  ) {
-    return fail(
-      `SSM could not be reached to read ${parameter} (${e.code ?? name ?? 'network error'}). Check the network, aws_region and ssm_endpoint. Retrying at the next refresh.`,
-      true,
-    );
-  }
-  if (name === 'InternalServerError' || (e as { $fault?: string }).$fault === 'server') {
-    return fail(
-      `SSM failed reading ${parameter} (${name || 'server error'}). Retrying at the next refresh.`,
-      true,
-    );
-  }
-  return fail(`Could not read SSM parameter ${parameter} (${name || 'unknown error'}).`, true);
 }

@@ -106,6 +106,24 @@ export class HaConnection {
     void this.#loop();
   }
 
+  /** Proves `token` authenticates on a WebSocket of its own, then closes it. */
+  async verify(token: Token): Promise<void> {
+    let socket: HaWebSocket;
+    try {
+      socket = await openSocket(this.#wsUrl, token, {
+        timeoutMs: this.#o.connectTimeoutMs,
+        log: this.#o.log,
+      });
+    } catch (error) {
+      throw new Error(
+        error === ERR_INVALID_AUTH
+          ? `Home Assistant rejected token ${token.masked} on the WebSocket`
+          : `Could not open a WebSocket to check token ${token.masked}`,
+      );
+    }
+    socket.close();
+  }
+
   /** Drops the current connection and connects again with the token manager's current token. */
   renew(): void {
     const conn = this.#conn;

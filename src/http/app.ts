@@ -27,6 +27,7 @@ export interface AppDeps {
   /** What the action endpoints run; absent while misconfigured. */
   actions?: {
     refresh(): Promise<{ ok: boolean; message: string }>;
+    rotate(): Promise<{ ok: boolean; message: string }>;
   };
 }
 
@@ -115,15 +116,21 @@ export function createApp(deps: AppDeps): Hono {
     }),
   );
 
-  app.post('/api/refresh', sameOrigin(), async (c) => {
-    if (!deps.actions) {
-      return c.json({ ok: false, message: 'Nothing to refresh: fix the options first.' }, 409);
-    }
-    deps.log.info(`Refresh requested by ${c.req.header('X-Remote-User-Name') ?? 'a local user'}`);
-    const outcome = await deps.actions.refresh();
-    c.header('Cache-Control', 'no-store');
-    return c.json(outcome, outcome.ok ? 200 : 502);
-  });
+  // The actions: POST only, same origin only, and under the Supervisor only
+  // through ingress (the guard). The user HA passes along is logged with each.
+  for (const action of ['refresh', 'rotate'] as const) {
+    app.post(`/api/${action}`, sameOrigin(), async (c) => {
+      c.header('Cache-Control', 'no-store');
+      if (!deps.actions) {
+        return c.json({ ok: false, message: `Nothing to ${action}: fix the options first.` }, 409);
+      }
+      deps.log.info(
+        `${action} requested by ${c.req.header('X-Remote-User-Name') ?? 'a local user'}`,
+      );
+      const outcome = await deps.actions[action]();
+      return c.json(outcome, outcome.ok ? 200 : 502);
+    });
+  }
 
   app.onError((error, c) => {
     // Internals never leak into a response; the log redacts what it prints.

@@ -56,6 +56,21 @@ export interface ScheduleInfo {
   nextRunAt?: string;
 }
 
+/** Token rotation (DESIGN.md C8): what the last run did and what is still to revoke. */
+export interface RotationInfo {
+  available: boolean;
+  /** Why rotation cannot run, when it cannot. */
+  unavailableReason?: string;
+  running: boolean;
+  step?: string;
+  graceMinutes: number;
+  lastRunAt?: string;
+  lastResult?: 'ok' | 'failed';
+  lastMessage?: string;
+  lastDurationMs?: number;
+  pending: { masked: string; dueAt: string }[];
+}
+
 export type EventLevel = 'info' | 'warning' | 'error';
 
 export interface StatusEvent {
@@ -76,6 +91,7 @@ export interface StatusSnapshot {
   token?: TokenInfo;
   connection?: ConnectionInfo;
   schedules: ScheduleInfo[];
+  rotation?: RotationInfo;
   events: StatusEvent[];
 }
 
@@ -94,6 +110,7 @@ export class StatusModel {
   #token: TokenInfo | undefined;
   #connection: ConnectionInfo | undefined;
   readonly #schedules = new Map<string, ScheduleInfo>();
+  #rotation: RotationInfo | undefined;
   #events: StatusEvent[] = [];
   readonly #listeners = new Set<StatusListener>();
   readonly #counters = new Map<string, number>();
@@ -168,6 +185,18 @@ export class StatusModel {
     this.#changed();
   }
 
+  updateRotation(info: Partial<RotationInfo>): void {
+    this.#rotation = {
+      available: false,
+      running: false,
+      graceMinutes: 0,
+      pending: [],
+      ...this.#rotation,
+      ...info,
+    };
+    this.#changed();
+  }
+
   updateSchedule(info: ScheduleInfo): void {
     this.#schedules.set(info.name, { ...this.#schedules.get(info.name), ...info });
     this.#changed();
@@ -197,6 +226,7 @@ export class StatusModel {
       token: this.#token,
       connection: this.#connection,
       schedules: [...this.#schedules.values()],
+      rotation: this.#rotation,
       events: this.#events,
     });
   }

@@ -140,7 +140,7 @@ describe('the status page through ingress', () => {
 
     await page.click('#refresh');
     await expect
-      .poll(() => page.locator('#refresh-result').textContent(), { timeout: 10_000 })
+      .poll(() => page.locator('#action-result').textContent(), { timeout: 10_000 })
       .toMatch(/^Done: Token ••••\S+ unchanged/);
 
     const post = requests.find((r) => r.url.endsWith('/api/refresh'));

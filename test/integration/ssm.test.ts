@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { useAddons } from '../support/addon-session.js';
 import { forgedToken } from '../support/ha-commands.js';
 import { sharedHa } from '../support/shared-ha.js';
-import { putToken, SsmProxy, ssmClient, TEST_AWS, uniqueParameter } from '../support/ssm.js';
+import {
+  NEVER,
+  putToken,
+  SsmProxy,
+  ssmAddonOptions,
+  ssmClient,
+  TEST_AWS,
+  uniqueParameter,
+} from '../support/ssm.js';
 
 const ha = sharedHa();
 const addons = useAddons();
@@ -16,22 +24,9 @@ afterAll(async () => {
   await proxy.close();
 });
 
-/** Never-firing schedule, so a test can prove a change came without a scheduled run. */
-const NEVER = '0 0 1 1 *';
-
-function ssmOptions(parameter: string, extra: Record<string, unknown> = {}) {
-  return {
-    home_assistant_url: ha.url,
-    token_source: 'ssm',
-    ssm_parameter: parameter,
-    aws_region: TEST_AWS.region,
-    aws_access_key_id: TEST_AWS.accessKeyId,
-    aws_secret_access_key: addons.secret(TEST_AWS.secretAccessKey),
-    ssm_endpoint: proxy.url,
-    refresh_schedule: NEVER,
-    ...extra,
-  };
-}
+addons.secret(TEST_AWS.secretAccessKey);
+const ssmOptions = (parameter: string, extra: Record<string, unknown> = {}) =>
+  ssmAddonOptions(ha.url, proxy.url, parameter, extra);
 
 async function refreshNow(addon: {
   get: (p: string, i?: RequestInit) => Promise<{ status: number; body: string }>;

@@ -13,6 +13,29 @@ export function ssmClient(endpoint: string): SSMClient {
   });
 }
 
+/** A schedule that never fires in a test's lifetime, so a change provably came without a scheduled run. */
+export const NEVER = '0 0 1 1 *';
+
+/** Add-on options for a token in SSM, with the test's static keys and endpoint. */
+export function ssmAddonOptions(
+  haUrl: string,
+  endpoint: string,
+  parameter: string,
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    home_assistant_url: haUrl,
+    token_source: 'ssm',
+    ssm_parameter: parameter,
+    aws_region: TEST_AWS.region,
+    aws_access_key_id: TEST_AWS.accessKeyId,
+    aws_secret_access_key: TEST_AWS.secretAccessKey,
+    ssm_endpoint: endpoint,
+    refresh_schedule: NEVER,
+    ...extra,
+  };
+}
+
 let parameters = 0;
 
 /** A parameter name no other test uses. */
@@ -46,7 +69,7 @@ export type ProxyMode =
   | { kind: 'pass' }
   | { kind: 'down' }
   /** An AWS JSON 1.1 error, exactly as SSM sends it (`__type` + `message`, HTTP 400). */
-  | { kind: 'error'; type: string; message: string; status?: number };
+  | { kind: 'error'; type: string; message: string; status?: number; onlyFor?: string };
 
 /**
  * Stands between the add-on and moto, to produce what moto cannot: a service
@@ -84,7 +107,10 @@ export class SsmProxy {
         req.socket.destroy();
         return;
       }
-      if (mode.kind === 'error') {
+      if (
+        mode.kind === 'error' &&
+        (!mode.onlyFor || req.headers['x-amz-target'] === `AmazonSSM.${mode.onlyFor}`)
+      ) {
         req.resume();
         res.writeHead(mode.status ?? 400, {
           'Content-Type': 'application/x-amz-json-1.1',

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { translate } from '../../src/credentials/ssm-source.js';
+import { translate } from '../../src/credentials/ssm-errors.js';
 
 const named = (name: string, message = '', extra: object = {}) =>
   Object.assign(new Error(message), { name, ...extra });

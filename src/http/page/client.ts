@@ -27,25 +27,28 @@ export const CLIENT_SCRIPT = `
   }
   setTimeout(update, delay);
 
-  const button = document.getElementById('refresh');
-  const result = document.getElementById('refresh-result');
-  button.addEventListener('click', async () => {
-    button.disabled = true;
-    button.setAttribute('aria-busy', 'true');
-    result.className = '';
-    result.textContent = 'Refreshing…';
-    try {
-      const response = await fetch('api/refresh', { method: 'POST', credentials: 'same-origin' });
-      const outcome = await response.json();
-      result.className = outcome.ok ? 'result-ok' : 'result-failed';
-      result.textContent = (outcome.ok ? 'Done: ' : 'Failed: ') + outcome.message;
-    } catch {
-      result.className = 'result-failed';
-      result.textContent = 'Failed: the add-on did not answer.';
-    } finally {
-      button.disabled = false;
-      button.removeAttribute('aria-busy');
-    }
-  });
+  const result = document.getElementById('action-result');
+  for (const button of document.querySelectorAll('button[data-action]')) {
+    button.addEventListener('click', async () => {
+      const action = button.dataset.action;
+      const buttons = document.querySelectorAll('button[data-action]');
+      for (const b of buttons) b.disabled = true;
+      button.setAttribute('aria-busy', 'true');
+      result.className = '';
+      result.textContent = button.dataset.progress;
+      try {
+        const response = await fetch('api/' + action, { method: 'POST', credentials: 'same-origin' });
+        const outcome = await response.json();
+        result.className = outcome.ok ? 'result-ok' : 'result-failed';
+        result.textContent = (outcome.ok ? 'Done: ' : 'Failed: ') + outcome.message;
+      } catch {
+        result.className = 'result-failed';
+        result.textContent = 'Failed: the add-on did not answer.';
+      } finally {
+        for (const b of buttons) b.disabled = false;
+        button.removeAttribute('aria-busy');
+      }
+    });
+  }
 })();
 `;

@@ -144,6 +144,55 @@ const SchedulesCard: FC<Props> = ({ s, now }) => (
   </section>
 );
 
+const RotationCard: FC<Props> = ({ s, now }) => {
+  const r = s.rotation;
+  if (!r) return null;
+  const schedule = s.schedules.find((j) => j.name === 'rotation');
+  return (
+    <section id="rotation" data-live class="card" aria-labelledby="rotation-title">
+      <h2 id="rotation-title">Rotation</h2>
+      {r.available ? (
+        <dl>
+          <Field label="Schedule">
+            {schedule ? cronInWords(schedule.expression) : 'off (Rotate now still works)'}
+          </Field>
+          <Field label="Running">{r.running ? `yes: ${r.step ?? ''}` : 'no'}</Field>
+          <Field label="Last rotation">{r.lastRunAt && ago(r.lastRunAt, now)}</Field>
+          <Field label="Result">
+            {r.lastResult && (
+              <span
+                class={`result-${r.lastResult}`}
+              >{`${r.lastResult}: ${r.lastMessage ?? ''}`}</span>
+            )}
+          </Field>
+          <Field label="Duration">
+            {r.lastDurationMs !== undefined && duration(r.lastDurationMs)}
+          </Field>
+          {schedule && (
+            <Field label="Next rotation">
+              {schedule.nextRunAt && ago(schedule.nextRunAt, now)}
+            </Field>
+          )}
+          <Field label="Grace period">{`${r.graceMinutes} minutes`}</Field>
+          <Field label="Pending revocations">
+            {r.pending.length > 0 && (
+              <ul class="problems">
+                {r.pending.map((p) => (
+                  <li>
+                    <code>{p.masked}</code> {ago(p.dueAt, now)}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </Field>
+        </dl>
+      ) : (
+        <p class="muted">{r.unavailableReason}</p>
+      )}
+    </section>
+  );
+};
+
 const EventsCard: FC<Props> = ({ s, now }) => (
   <section id="events" data-live class="card" aria-labelledby="events-title">
     <h2 id="events-title">Recent events</h2>
@@ -166,6 +215,7 @@ const Cards: FC<Props> = (p) => (
     <TokenCard {...p} />
     <ConnectionCard {...p} />
     <SchedulesCard {...p} />
+    <RotationCard {...p} />
     <EventsCard {...p} />
   </>
 );
@@ -201,10 +251,15 @@ export const Page: FC<Props & { nonce: string; base?: string }> = ({ nonce, base
         <Overall {...p} />
         <section class="card overall" aria-label="Actions">
           <div class="actions">
-            <button id="refresh" type="button">
+            <button id="refresh" type="button" data-action="refresh" data-progress="Refreshing…">
               Refresh now
             </button>
-            <span id="refresh-result" role="status" aria-live="polite"></span>
+            {p.s.rotation?.available && (
+              <button id="rotate" type="button" data-action="rotate" data-progress="Rotating…">
+                Rotate now
+              </button>
+            )}
+            <span id="action-result" role="status" aria-live="polite"></span>
           </div>
         </section>
         <Cards {...p} />

@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+/** A replaced token whose refresh token is to be deleted in HA when the grace period ends. */
+export interface PendingRevocation {
+  /** The JWT `iss` of the old long-lived token: the id HA deletes it by. */
+  refreshTokenId: string;
+  /** Masked form, for the page and the log. */
+  masked: string;
+  dueAt: string;
+  reason: string;
+}
+
+/**
+ * Pending revocations, persisted in DATA_DIR so a restart during the grace
+ * period still revokes the old token when due. The file holds refresh-token
+ * ids (not tokens), but is still mode 0600 and replaced atomically.
+ */
+export class PendingRevocations {
+  readonly #file: string;
+  #items: PendingRevocation[] = [];
+
+  constructor(dataDir: string) {
+    this.#file = join(dataDir, 'pending-revocations.json');
+  }
+
+  get items(): readonly PendingRevocation[] {
+    return this.#items;
+  }
+
+  async load(): Promise<void> {
+    try {
+      const parsed: unknown = JSON.parse(await readFile(this.#file, 'utf8'));
+      this.#items = Array.isArray(parsed) ? parsed.filter(isPending) : [];
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      this.#items = [];
+    }
+  }
+
+  async add(item: PendingRevocation): Promise<void> {
+    this.#items = [...this.#items.filter((i) => i.refreshTokenId !== item.refreshTokenId), item];
+    await this.#save();
+  }
+
+  async remove(refreshTokenId: string): Promise<void> {
+    this.#items = this.#items.filter((i) => i.refreshTokenId !== refreshTokenId);
+    await this.#save();
+  }
+
+  due(now: number): PendingRevocation[] {
+    return this.#items.filter((i) => Date.parse(i.dueAt) <= now);
+  }
+
+  async #save(): Promise<void> {
+    await mkdir(dirname(this.#file), { recursive: true });
+    const temporary = `${this.#file}.${randomBytes(6).toString('hex')}.tmp`;
+    await writeFile(temporary, `${JSON.stringify(this.#items, null, 2)}\n`, { mode: 0o600 });
+    await chmod(temporary, 0o600); // the mode of writeFile is masked by the umask
+    await rename(temporary, this.#file);
+  }
+}
+
+function isPending(value: unknown): value is PendingRevocation {
+  const v = value as PendingRevocation;
+  return (
+    typeof v?.refreshTokenId === 'string' &&
+    typeof v.dueAt === 'string' &&
+    typeof v.masked === 'string'
+  );
+}

@@ -1,0 +1,260 @@
+import type { Clock } from '../clock.js';
+import type { SsmSource } from '../credentials/ssm-source.js';
+import { deleteRefreshToken, HaCommandError, mintLongLivedToken } from '../ha/auth-commands.js';
+import type { HaConnection } from '../ha/connection.js';
+import type { TokenCheck } from '../ha/rest.js';
+import { describeError, type Logger } from '../log.js';
+import type { RotationConfig } from '../options.js';
+import type { JobOutcome } from '../schedule/job.js';
+import type { StatusModel } from '../status/status-model.js';
+import { Token } from '../tokens/token.js';
+import type { TokenManager } from '../tokens/token-manager.js';
+import type { PendingRevocations } from './pending-revocations.js';
+
+export interface RotatorOptions {
+  config: RotationConfig;
+  connection: HaConnection;
+  tokens: TokenManager;
+  check: TokenCheck;
+  /** Where new tokens are published; undefined for the options source (rotation refused). */
+  publisher: Pick<SsmSource, 'publish' | 'description'> | undefined;
+  pending: PendingRevocations;
+  status: StatusModel;
+  log: Logger;
+  clock: Clock;
+  /** How often due revocations are looked for. */
+  checkEveryMs?: number;
+}
+
+class RotationRefused extends Error {}
+
+/**
+ * Replaces the managed long-lived token (DESIGN.md C8), as an explicit
+ * sequence with rollback: mint a new token over the live connection, prove it
+ * on REST and WebSocket, publish it to SSM, switch the add-on to it, and
+ * revoke the old one once the grace period is over. A minted token that was
+ * not published is revoked at once; SSM and the old token stay as they were.
+ */
+export class Rotator {
+  readonly #o: RotatorOptions;
+  #running = false;
+  #timer: NodeJS.Timeout | undefined;
+  #revoking = false;
+
+  constructor(options: RotatorOptions) {
+    this.#o = options;
+    options.status.updateRotation({
+      available: options.publisher !== undefined,
+      unavailableReason: options.publisher
+        ? undefined
+        : 'Rotation needs token_source "ssm": with the options source there is nowhere to publish a new token.',
+      graceMinutes: options.config.graceMinutes,
+    });
+  }
+
+  /** Loads pending revocations and starts looking for due ones (at once for overdue ones). */
+  async start(): Promise<void> {
+    await this.#o.pending.load();
+    this.#report();
+    this.#timer = setInterval(() => void this.revokeDue(), this.#o.checkEveryMs ?? 5000);
+    this.#timer.unref();
+    void this.revokeDue();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  async rotate(trigger: 'schedule' | 'manual'): Promise<JobOutcome> {
+    const { status, log, clock } = this.#o;
+    if (!this.#o.publisher) {
+      return {
+        ok: false,
+        message:
+          'Rotation needs token_source "ssm": with the options source there is nowhere to publish a new token.',
+      };
+    }
+    if (this.#running) return { ok: false, message: 'A rotation is already running.' };
+    this.#running = true;
+    const started = clock.now();
+    status.updateRotation({ running: true, step: 'starting' });
+    log.info(`Rotation started (${trigger})`);
+    let outcome: JobOutcome;
+    try {
+      outcome = { ok: true, message: await this.#rotate() };
+    } catch (error) {
+      outcome = {
+        ok: false,
+        message: error instanceof Error ? error.message : describeError(error),
+      };
+    } finally {
+      this.#running = false;
+    }
+    const durationMs = clock.now() - started;
+    status.updateRotation({
+      running: false,
+      step: undefined,
+      lastRunAt: new Date(started).toISOString(),
+      lastResult: outcome.ok ? 'ok' : 'failed',
+      lastMessage: outcome.message,
+      lastDurationMs: durationMs,
+    });
+    status.event(
+      outcome.ok ? 'info' : 'error',
+      'rotation',
+      `${outcome.ok ? 'Rotation done' : 'Rotation failed'} in ${durationMs} ms: ${outcome.message}`,
+    );
+    if (outcome.ok) log.info(`Rotation done in ${durationMs} ms: ${outcome.message}`);
+    else log.error(`Rotation failed in ${durationMs} ms: ${outcome.message}`);
+    return outcome;
+  }
+
+  /** Deletes, in Home Assistant, every replaced token whose grace period is over. */
+  async revokeDue(): Promise<void> {
+    const conn = this.#o.connection.connection;
+    if (this.#revoking || !conn) return;
+    this.#revoking = true;
+    try {
+      for (const item of this.#o.pending.due(this.#o.clock.now())) {
+        try {
+          await deleteRefreshToken(conn, item.refreshTokenId);
+          this.#o.status.event(
+            'info',
+            'rotation',
+            `Revoked the replaced token ${item.masked} (${item.reason})`,
+          );
+          this.#o.log.info(`Revoked the replaced token ${item.masked}`);
+        } catch (error) {
+          // invalid_token_id: HA no longer knows it — someone revoked it already.
+          if (!(error instanceof HaCommandError && error.code === 'invalid_token_id')) {
+            this.#o.log.warning(`Could not revoke ${item.masked} yet; will retry`, error);
+            continue;
+          }
+        }
+        await this.#o.pending.remove(item.refreshTokenId);
+        this.#report();
+      }
+    } finally {
+      this.#revoking = false;
+    }
+  }
+
+  async #rotate(): Promise<string> {
+    const { connection, tokens, check, config, clock } = this.#o;
+    const publisher = this.#o.publisher as NonNullable<RotatorOptions['publisher']>;
+    const conn = connection.connection;
+    if (!conn)
+      throw new RotationRefused(
+        'Not connected to Home Assistant: rotation mints the new token over the live connection.',
+      );
+    const old = await tokens.current();
+
+    this.#step('mint');
+    let minted: Token;
+    try {
+      const clientName = `HA Token Manager ${new Date(clock.now()).toISOString()}`;
+      minted = Token.parse(
+        await mintLongLivedToken(conn, clientName, config.lifespanDays),
+        'the newly minted token',
+      );
+    } catch (error) {
+      throw new Error(mintFailure(error));
+    }
+    this.#o.status.event(
+      'info',
+      'rotation',
+      `Minted token ${minted.masked} (lifespan ${config.lifespanDays} days)`,
+    );
+
+    let version: number;
+    try {
+      this.#step('verify');
+      await check(minted);
+      await connection.verify(minted);
+      this.#step('publish');
+      version = await publisher.publish(minted.reveal(), config.kmsKeyId);
+    } catch (error) {
+      await this.#rollBack(minted);
+      throw new Error(
+        `${error instanceof Error ? error.message : String(error)} The new token was revoked; ${publisher.description} and the current token are unchanged.`,
+      );
+    }
+    this.#o.status.event(
+      'info',
+      'rotation',
+      `Published token ${minted.masked} as version ${version} of ${publisher.description}`,
+    );
+
+    this.#step('switch');
+    tokens.confirm(minted);
+    const refreshed = await tokens.refresh();
+    if (!(await tokens.current()).equals(minted)) {
+      throw new Error(
+        `${publisher.description} holds the new token (version ${version}), but the add-on did not switch to it: ${refreshed.message}`,
+      );
+    }
+
+    this.#step('schedule revocation');
+    if (!old.refreshTokenId || old.equals(minted)) {
+      return `Rotated to token ${minted.masked} (version ${version}); the old token has no refresh-token id, so revoke it by hand in Home Assistant.`;
+    }
+    const dueAt = new Date(clock.now() + config.graceMinutes * 60_000).toISOString();
+    await this.#o.pending.add({
+      refreshTokenId: old.refreshTokenId,
+      masked: old.masked,
+      dueAt,
+      reason: 'replaced by rotation',
+    });
+    this.#report();
+    return `Rotated to token ${minted.masked} (version ${version}); the old token ${old.masked} keeps working until ${dueAt}, then it is revoked.`;
+  }
+
+  /** Revokes a minted token that must not live on; if that fails, retries it as a due revocation. */
+  async #rollBack(minted: Token): Promise<void> {
+    this.#step('roll back');
+    const conn = this.#o.connection.connection;
+    const id = minted.refreshTokenId;
+    if (!id) return;
+    try {
+      if (!conn) throw new Error('not connected');
+      await deleteRefreshToken(conn, id);
+      this.#o.status.event(
+        'warning',
+        'rotation',
+        `Rolled back: revoked the new token ${minted.masked}`,
+      );
+    } catch (error) {
+      this.#o.log.error(`Could not revoke the new token ${minted.masked}; retrying`, error);
+      await this.#o.pending.add({
+        refreshTokenId: id,
+        masked: minted.masked,
+        dueAt: new Date(this.#o.clock.now()).toISOString(),
+        reason: 'rolled back',
+      });
+      this.#report();
+    }
+  }
+
+  #step(step: string): void {
+    this.#o.status.updateRotation({ step });
+    this.#o.log.debug(`Rotation step: ${step}`);
+  }
+
+  #report(): void {
+    this.#o.status.updateRotation({
+      pending: this.#o.pending.items.map(({ masked, dueAt }) => ({ masked, dueAt })),
+    });
+  }
+}
+
+function mintFailure(error: unknown): string {
+  const detail = error instanceof Error ? error.message : String(error);
+  if (error instanceof HaCommandError && error.code === 'unknown_error') {
+    return (
+      `Home Assistant refused to mint a long-lived token (${detail}). The managed token must belong to a normal user: ` +
+      "Home Assistant's system users (such as the Supervisor's) cannot own long-lived tokens. Create a dedicated user " +
+      '(Settings → People → Users), create a long-lived token as that user, and store it in the parameter.'
+    );
+  }
+  return `Could not mint a new token: ${detail}`;
+}
