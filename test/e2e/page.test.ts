@@ -18,12 +18,13 @@ let browser: Browser;
 let target = 'http://127.0.0.1:1';
 let proxy: IngressProxy;
 
+// The first run on a fresh machine installs Chromium with apt: allow for it.
 beforeAll(async () => {
   addons.secret(SUPERVISED.SUPERVISOR_TOKEN);
   browser = await launchBrowser();
   proxy = await IngressProxy.start(() => target);
   await mkdir(SHOTS, { recursive: true });
-});
+}, 600_000);
 afterAll(async () => {
   await browser?.close();
   await proxy?.close();

@@ -163,7 +163,7 @@ test('every shell script passes shellcheck', () => {
 
   expect(scripts).toEqual(expect.arrayContaining(['run.sh', '.ci/run', 'scripts/python-env.sh']));
   execFileSync(shellcheck, scripts, { cwd: root, stdio: 'inherit' });
-});
+}, 600_000); // the first run on a fresh machine installs shellcheck with apt
 
 test("the Dockerfile's build steps, run on a fresh clone, give a program under 25 MB that starts", async () => {
   const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');

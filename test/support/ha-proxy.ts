@@ -1,6 +1,7 @@
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect, type Socket } from 'node:net';
+import { forward } from './forward.js';
 
 /**
  * Stands in front of the real Home Assistant (HTTP and WebSocket) to produce
@@ -27,21 +28,7 @@ export class HaProxy {
         res.writeHead(503).end('503: Home Assistant is not ready');
         return;
       }
-      const forward = request(
-        {
-          hostname: target.hostname,
-          port: target.port,
-          path: req.url,
-          method: req.method,
-          headers: req.headers,
-        },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      forward.on('error', () => res.destroy());
-      req.pipe(forward);
+      forward(req, res, target);
     });
     // WebSocket upgrades pass through untouched, byte for byte.
     server.on('upgrade', (req, client: Socket, head: Buffer) => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { forward } from './forward.js';
 
 /**
  * Plays the Supervisor's ingress on loopback: serves the add-on under
@@ -41,25 +42,15 @@ export class IngressProxy {
       headers['x-remote-user-name'] = 'owner';
       headers['x-remote-user-display-name'] = 'Test Owner';
       headers['x-forwarded-for'] = `${req.headers['x-forwarded-for'] ?? ''}, 127.0.0.1`;
-      const forward = request(
-        {
-          hostname: upstream.hostname,
-          port: upstream.port,
-          localAddress: fromAddress,
-          path: req.url.slice(prefix.length),
-          method: req.method,
-          headers,
+      forward(req, res, upstream, {
+        path: req.url.slice(prefix.length),
+        headers,
+        localAddress: fromAddress,
+        onError: () => {
+          if (!res.headersSent) res.writeHead(502);
+          res.end('502: the add-on is not answering');
         },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      forward.on('error', () => {
-        if (!res.headersSent) res.writeHead(502);
-        res.end('502: the add-on is not answering');
       });
-      req.pipe(forward);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     proxy = new IngressProxy(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);

@@ -1,6 +1,7 @@
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { DeleteParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { forward } from './forward.js';
 
 /** Static test credentials: moto accepts any, and they keep the SDK off the network chain. */
 export const TEST_AWS = { region: 'us-east-1', accessKeyId: 'testing', secretAccessKey: 'testing' };
@@ -119,21 +120,7 @@ export class SsmProxy {
         res.end(JSON.stringify({ __type: mode.type, message: mode.message }));
         return;
       }
-      const forward = request(
-        {
-          hostname: upstream.hostname,
-          port: upstream.port,
-          path: req.url,
-          method: req.method,
-          headers: req.headers,
-        },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      forward.on('error', () => res.destroy());
-      req.pipe(forward);
+      forward(req, res, upstream);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     proxy = new SsmProxy(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);

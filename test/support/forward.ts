@@ -1,0 +1,36 @@
+import {
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  request,
+  type ServerResponse,
+} from 'node:http';
+
+/** Passes one HTTP request on to `target` and its answer back: the core of every test proxy. */
+export function forward(
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: URL,
+  options: {
+    path?: string;
+    headers?: IncomingHttpHeaders;
+    localAddress?: string;
+    onError?: () => void;
+  } = {},
+): void {
+  const upstream = request(
+    {
+      hostname: target.hostname,
+      port: target.port,
+      localAddress: options.localAddress,
+      path: options.path ?? req.url,
+      method: req.method,
+      headers: options.headers ?? req.headers,
+    },
+    (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    },
+  );
+  upstream.on('error', options.onError ?? (() => res.destroy()));
+  req.pipe(upstream);
+}
