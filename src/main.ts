@@ -197,22 +197,7 @@ async function main(): Promise<void> {
     `Status server listening on http://${env.host}:${env.port}${env.supervised ? ' (ingress only)' : ''}`,
   );
 
-  if (options.ok) {
-    for (const warning of options.warnings) log.warning(warning);
-    log.info(
-      `Token source: ${options.config.tokenSource}; Home Assistant at ${options.config.homeAssistantUrl}`,
-    );
-    work = await startCredentialWork(options.config, env.dataDir, status, log);
-  } else {
-    for (const problem of options.problems) log.error(`Option problem: ${problem}`);
-    status.setProblems(options.problems);
-    const count = options.problems.length;
-    status.setState(
-      'misconfigured',
-      `${count} option${count === 1 ? ' needs' : 's need'} fixing in the Options tab; nothing is sent to Home Assistant until then.`,
-    );
-  }
-
+  // Handlers before the credential work starts: a stop during start-up is still clean.
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -235,6 +220,22 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  if (options.ok) {
+    for (const warning of options.warnings) log.warning(warning);
+    log.info(
+      `Token source: ${options.config.tokenSource}; Home Assistant at ${options.config.homeAssistantUrl}`,
+    );
+    work = await startCredentialWork(options.config, env.dataDir, status, log);
+  } else {
+    for (const problem of options.problems) log.error(`Option problem: ${problem}`);
+    status.setProblems(options.problems);
+    const count = options.problems.length;
+    status.setState(
+      'misconfigured',
+      `${count} option${count === 1 ? ' needs' : 's need'} fixing in the Options tab; nothing is sent to Home Assistant until then.`,
+    );
+  }
 }
 
 main().catch((error: unknown) => {

@@ -29,13 +29,22 @@ export class PendingRevocations {
     return this.#items;
   }
 
-  async load(): Promise<void> {
+  /** Reads the file; returns a problem to report when it exists but cannot be used. */
+  async load(): Promise<string | undefined> {
+    this.#items = [];
+    let text: string;
     try {
-      const parsed: unknown = JSON.parse(await readFile(this.#file, 'utf8'));
-      this.#items = Array.isArray(parsed) ? parsed.filter(isPending) : [];
+      text = await readFile(this.#file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      this.#items = [];
+      const code = (error as NodeJS.ErrnoException).code;
+      return code === 'ENOENT' ? undefined : `Could not read ${this.#file} (${code}).`;
+    }
+    try {
+      const parsed: unknown = JSON.parse(text);
+      this.#items = Array.isArray(parsed) ? parsed.filter(isPending) : [];
+      return undefined;
+    } catch {
+      return `${this.#file} is not valid JSON; pending revocations in it are lost — check the tokens of the managed user in Home Assistant and delete old "HA Token Manager" tokens by hand.`;
     }
   }
 

@@ -54,7 +54,11 @@ export class Rotator {
 
   /** Loads pending revocations and starts looking for due ones (at once for overdue ones). */
   async start(): Promise<void> {
-    await this.#o.pending.load();
+    const problem = await this.#o.pending.load();
+    if (problem) {
+      this.#o.log.error(problem);
+      this.#o.status.event('error', 'rotation', problem);
+    }
     this.#report();
     this.#timer = setInterval(() => void this.revokeDue(), this.#o.checkEveryMs ?? 5000);
     this.#timer.unref();
