@@ -190,8 +190,11 @@ async function main(): Promise<void> {
       ? { allowedPeer: env.ingressPeer, peerOf: (c) => getConnInfo(c).remote.address }
       : undefined,
   });
-  const server: ServerType = await new Promise((resolve) => {
+  const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: env.port, hostname: env.host }, () => resolve(s));
+    s.once('error', (error) =>
+      reject(new Error(`Cannot listen on ${env.host}:${env.port}`, { cause: error })),
+    );
   });
   log.info(
     `Status server listening on http://${env.host}:${env.port}${env.supervised ? ' (ingress only)' : ''}`,
@@ -208,12 +211,12 @@ async function main(): Promise<void> {
       process.exit(0);
     }, STOP_DEADLINE_MS);
     deadline.unref();
+    // The server first, so no request starts an action on parts that are stopping.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Keep-alive connections (the page's live updates) would hold close() open.
+    (server as { closeAllConnections?: () => void }).closeAllConnections?.();
     await work?.stop();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      // Keep-alive connections (the page's live updates) would hold close() open.
-      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-    });
+    await closed;
     log.info('Stopped');
     // Exit 0 on SIGTERM: the Supervisor logs 143 as "did not handle SIGTERM".
     process.exit(0);

@@ -53,8 +53,6 @@ export class HaConnection {
   #retryTimer: NodeJS.Timeout | undefined;
   #pingTimer: NodeJS.Timeout | undefined;
   #wake: (() => void) | undefined;
-  /** A wake-up that came while no sleep was pending (e.g. renew() during a connect). */
-  #woken = false;
   #reconnects = 0;
   /** The token of the socket that is open now. */
   #socketToken: Token | undefined;
@@ -173,11 +171,19 @@ export class HaConnection {
       return undefined;
     }
     this.#attempt = 0;
+    const latest = tokens.peek();
+    if (latest && !latest.equals(this.#socketToken)) {
+      // A new token arrived while this one was connecting: start over with it.
+      conn.close();
+      return 0;
+    }
+    this.#conn?.close();
     this.#conn = conn;
     this.#onReady(conn);
     conn.addEventListener('ready', () => this.#onReady(conn));
     conn.addEventListener('disconnected', () => this.#onDisconnected(conn));
     conn.addEventListener('reconnect-error', () => {
+      if (conn !== this.#conn) return;
       // The library gave up: this connection object is dead for good.
       log.info('Home Assistant rejected the token on reconnect; starting a new connection');
       if (this.#conn === conn) this.#conn = undefined;
@@ -193,9 +199,9 @@ export class HaConnection {
     const { tokens, status, log, clock } = this.#o;
     let token: Token;
     try {
-      const reload = this.#reloadBeforeNextSocket;
+      token = await (this.#reloadBeforeNextSocket ? tokens.load() : tokens.current());
+      // Cleared only once a read worked: until then the cached token may be the revoked one.
       this.#reloadBeforeNextSocket = false;
-      token = await (reload ? tokens.load() : tokens.current());
     } catch (error) {
       // A token we may not send is, to the library, a rejected one: stop retrying.
       if (error instanceof TokenRejectedError || error instanceof MalformedTokenError)
@@ -211,6 +217,8 @@ export class HaConnection {
       return await openSocket(this.#wsUrl, token, {
         timeoutMs: this.#o.connectTimeoutMs,
         log,
+        // HA may have rejected this token (over REST) while the socket was opening.
+        mayAuthenticate: () => !tokens.isKnownBad(token),
         onAuthOk: () => {
           this.#socketToken = token;
           tokens.confirm(token);
@@ -230,6 +238,7 @@ export class HaConnection {
   }
 
   #onReady(conn: Connection): void {
+    if (conn !== this.#conn) return;
     const { status, clock, log } = this.#o;
     this.#libraryAttempts = 0;
     const now = new Date(clock.now()).toISOString();
@@ -357,10 +366,6 @@ export class HaConnection {
 
   /** Waits `ms`, or until woken (renew, reconnect-error, stop) when `ms` is undefined. */
   #sleep(ms: number | undefined): Promise<void> {
-    if (this.#woken) {
-      this.#woken = false;
-      return Promise.resolve();
-    }
     return new Promise((resolve) => {
       this.#wake = () => {
         this.#wake = undefined;
@@ -371,8 +376,8 @@ export class HaConnection {
     });
   }
 
+  /** Ends the loop's wait, if it is waiting. A connect in progress reads the latest token itself. */
   #wakeUp(): void {
-    if (this.#wake) this.#wake();
-    else this.#woken = true;
+    this.#wake?.();
   }
 }

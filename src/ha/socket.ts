@@ -11,6 +11,8 @@ export interface OpenSocketOptions {
   /** The whole auth phase: TCP, upgrade, auth_required, auth, auth_ok. */
   timeoutMs: number;
   log: Logger;
+  /** Asked right before the token is sent; false closes the socket instead (as a rejection). */
+  mayAuthenticate?: () => boolean;
   onAuthOk?: (haVersion: string) => void;
   /** HA answered `auth_invalid`; `message` is its reason. */
   onAuthInvalid?: (message: string) => void;
@@ -68,6 +70,11 @@ export function openSocket(
       }
       switch (message.type) {
         case 'auth_required':
+          if (o.mayAuthenticate && !o.mayAuthenticate()) {
+            socket.close();
+            settle(ERR_INVALID_AUTH);
+            break;
+          }
           socket.send(JSON.stringify({ type: 'auth', access_token: token.reveal() }));
           break;
         case 'auth_ok': {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { Clock } from '../clock.js';
-import type { Logger } from '../log.js';
+import { type Logger, redact } from '../log.js';
 import type { StatusModel } from '../status/status-model.js';
 import { type IngressGuardOptions, ingressGuard } from './ingress-guard.js';
 import { createMetrics } from './metrics.js';
@@ -40,7 +40,8 @@ function sameOrigin(): MiddlewareHandler {
   return async (c, next) => {
     const site = c.req.header('Sec-Fetch-Site');
     const origin = c.req.header('Origin');
-    const host = c.req.header('X-Forwarded-Host') ?? c.req.header('Host');
+    // Behind chained proxies X-Forwarded-Host is a list; the first is the browser's.
+    const host = (c.req.header('X-Forwarded-Host') ?? c.req.header('Host'))?.split(',')[0]?.trim();
     const crossSite = site !== undefined && site !== 'same-origin' && site !== 'none';
     let foreignOrigin = false;
     if (origin !== undefined && origin !== 'null') {
@@ -128,7 +129,7 @@ export function createApp(deps: AppDeps): Hono {
         `${action} requested by ${c.req.header('X-Remote-User-Name') ?? 'a local user'}`,
       );
       const outcome = await deps.actions[action]();
-      return c.json(outcome, outcome.ok ? 200 : 502);
+      return c.json({ ok: outcome.ok, message: redact(outcome.message) }, outcome.ok ? 200 : 502);
     });
   }
 

@@ -10,6 +10,13 @@ export interface PendingRevocation {
   masked: string;
   dueAt: string;
   reason: string;
+  /**
+   * Set while a rotation is unfinished: this entry is then the newly minted
+   * token, and `replaces` the token it is meant to replace. If SSM holds the
+   * new token, the rotation is finished (the old one is queued); otherwise the
+   * new one is revoked.
+   */
+  replaces?: { refreshTokenId: string; masked: string };
 }
 
 /**

@@ -17,7 +17,7 @@ export interface RotatorOptions {
   tokens: TokenManager;
   check: TokenCheck;
   /** Where new tokens are published; undefined for the options source (rotation refused). */
-  publisher: Pick<SsmSource, 'publish' | 'description'> | undefined;
+  publisher: Pick<SsmSource, 'publish' | 'read' | 'description'> | undefined;
   pending: PendingRevocations;
   status: StatusModel;
   log: Logger;
@@ -25,8 +25,6 @@ export interface RotatorOptions {
   /** How often due revocations are looked for. */
   checkEveryMs?: number;
 }
-
-class RotationRefused extends Error {}
 
 /**
  * Replaces the managed long-lived token (DESIGN.md C8), as an explicit
@@ -40,6 +38,7 @@ export class Rotator {
   #running = false;
   #timer: NodeJS.Timeout | undefined;
   #revoking = false;
+  #stage = '';
 
   constructor(options: RotatorOptions) {
     this.#o = options;
@@ -116,10 +115,27 @@ export class Rotator {
   /** Deletes, in Home Assistant, every replaced token whose grace period is over. */
   async revokeDue(): Promise<void> {
     const conn = this.#o.connection.connection;
-    if (this.#revoking || !conn) return;
+    // A rotation in progress owns its unfinished entry.
+    if (this.#revoking || this.#running || !conn) return;
     this.#revoking = true;
     try {
       for (const item of this.#o.pending.due(this.#o.clock.now())) {
+        if (item.reason === 'unfinished rotation') {
+          const minted = { refreshTokenId: item.refreshTokenId, masked: item.masked };
+          const published = await this.#publishedToken(item.refreshTokenId);
+          if (published === undefined) continue; // SSM cannot say now: ask again later
+          if (published) {
+            await this.#o.pending.remove(item.refreshTokenId);
+            if (item.replaces) await this.#scheduleRevocation(item.replaces, minted);
+            this.#o.status.event(
+              'info',
+              'rotation',
+              `Finished an interrupted rotation: ${publishedLine(item)}`,
+            );
+            this.#report();
+            continue;
+          }
+        }
         try {
           await deleteRefreshToken(conn, item.refreshTokenId);
           this.#o.status.event(
@@ -144,11 +160,11 @@ export class Rotator {
   }
 
   async #rotate(): Promise<string> {
-    const { connection, tokens, check, config, clock } = this.#o;
-    const publisher = this.#o.publisher as NonNullable<RotatorOptions['publisher']>;
+    const { connection, tokens, check, config, clock, pending } = this.#o;
+    const publisher = this.#publisher();
     const conn = connection.connection;
     if (!conn)
-      throw new RotationRefused(
+      throw new Error(
         'Not connected to Home Assistant: rotation mints the new token over the live connection.',
       );
     const old = await tokens.current();
@@ -164,13 +180,30 @@ export class Rotator {
     } catch (error) {
       throw new Error(mintFailure(error));
     }
+    const mintedId = minted.refreshTokenId;
+    if (!mintedId)
+      throw new Error(
+        `Home Assistant minted a token without a refresh-token id (${minted.masked}); revoke it by hand.`,
+      );
+    // Until the switch is done, the new token is an unfinished rotation: if the
+    // add-on stops now, the next start finishes or undoes it (revokeDue).
+    await pending.add({
+      refreshTokenId: mintedId,
+      masked: minted.masked,
+      dueAt: new Date(clock.now()).toISOString(),
+      reason: 'unfinished rotation',
+      replaces: old.refreshTokenId
+        ? { refreshTokenId: old.refreshTokenId, masked: old.masked }
+        : undefined,
+    });
+    this.#report();
     this.#o.status.event(
       'info',
       'rotation',
       `Minted token ${minted.masked} (lifespan ${config.lifespanDays} days)`,
     );
 
-    let version: number;
+    let version: number | undefined;
     try {
       this.#step('verify');
       await check(minted);
@@ -178,31 +211,54 @@ export class Rotator {
       this.#step('publish');
       version = await publisher.publish(minted.reveal(), config.kmsKeyId);
     } catch (error) {
-      await this.#rollBack(minted);
-      throw new Error(
-        `${error instanceof Error ? error.message : String(error)} The new token was revoked; ${publisher.description} and the current token are unchanged.`,
-      );
+      const reason = error instanceof Error ? error.message : String(error);
+      // A publish that failed in transit may have landed: never revoke what SSM holds.
+      const published =
+        version === undefined && this.#stage === 'publish' ? await this.#holds(minted) : false;
+      if (published === undefined) {
+        throw new Error(
+          `${reason} Whether ${publisher.description} holds the new token is unknown; the add-on settles it when SSM answers.`,
+        );
+      }
+      if (!published) {
+        await this.#rollBack(minted);
+        throw new Error(
+          `${reason} The new token was revoked; ${publisher.description} and the current token are unchanged.`,
+        );
+      }
     }
     this.#o.status.event(
       'info',
       'rotation',
-      `Published token ${minted.masked} as version ${version} of ${publisher.description}`,
+      `Published token ${minted.masked}${version === undefined ? '' : ` as version ${version}`} to ${publisher.description}`,
     );
 
     this.#step('switch');
     tokens.confirm(minted);
-    const refreshed = await tokens.refresh();
-    if (!(await tokens.current()).equals(minted)) {
+    const refreshed = await tokens.refresh({ fresh: true });
+    const switched = (await tokens.current()).equals(minted);
+    await pending.remove(mintedId);
+    const dueAt = await this.#scheduleRevocation(old, minted);
+    if (!switched) {
       throw new Error(
-        `${publisher.description} holds the new token (version ${version}), but the add-on did not switch to it: ${refreshed.message}`,
+        `${publisher.description} holds the new token, but the add-on did not switch to it yet (${refreshed.message}); the next refresh will. ${dueAt ? `The old token is revoked at ${dueAt}.` : ''}`,
       );
     }
+    const revocation = dueAt
+      ? `the old token ${old.masked} keeps working until ${dueAt}, then it is revoked.`
+      : 'the old token has no refresh-token id: revoke it by hand in Home Assistant.';
+    return `Rotated to token ${minted.masked}${version === undefined ? '' : ` (version ${version})`}; ${revocation}`;
+  }
 
-    this.#step('schedule revocation');
-    if (!old.refreshTokenId || old.equals(minted)) {
-      return `Rotated to token ${minted.masked} (version ${version}); the old token has no refresh-token id, so revoke it by hand in Home Assistant.`;
-    }
-    const dueAt = new Date(clock.now() + config.graceMinutes * 60_000).toISOString();
+  /** Queues the revocation of the replaced token after the grace period; returns when, if it could. */
+  async #scheduleRevocation(
+    old: { refreshTokenId?: string; masked: string },
+    replacement: { refreshTokenId?: string },
+  ): Promise<string | undefined> {
+    if (!old.refreshTokenId || old.refreshTokenId === replacement.refreshTokenId) return undefined;
+    const dueAt = new Date(
+      this.#o.clock.now() + this.#o.config.graceMinutes * 60_000,
+    ).toISOString();
     await this.#o.pending.add({
       refreshTokenId: old.refreshTokenId,
       masked: old.masked,
@@ -210,36 +266,54 @@ export class Rotator {
       reason: 'replaced by rotation',
     });
     this.#report();
-    return `Rotated to token ${minted.masked} (version ${version}); the old token ${old.masked} keeps working until ${dueAt}, then it is revoked.`;
+    return dueAt;
   }
 
-  /** Revokes a minted token that must not live on; if that fails, retries it as a due revocation. */
+  /** Whether the parameter holds the token with this refresh-token id; undefined when SSM cannot say. */
+  async #publishedToken(refreshTokenId: string): Promise<boolean | undefined> {
+    try {
+      const reading = await this.#publisher().read();
+      return Token.parse(reading.value, 'the parameter').refreshTokenId === refreshTokenId;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Whether the parameter holds `token` now; undefined when SSM cannot say. */
+  async #holds(token: Token): Promise<boolean | undefined> {
+    try {
+      return (await this.#publisher().read()).value.trim() === token.reveal();
+    } catch {
+      return undefined;
+    }
+  }
+
+  #publisher(): NonNullable<RotatorOptions['publisher']> {
+    return this.#o.publisher as NonNullable<RotatorOptions['publisher']>;
+  }
+
+  /** Revokes a minted token that must not live on; if that fails, its pending entry retries it. */
   async #rollBack(minted: Token): Promise<void> {
     this.#step('roll back');
-    const conn = this.#o.connection.connection;
-    const id = minted.refreshTokenId;
-    if (!id) return;
+    const id = minted.refreshTokenId as string;
     try {
+      const conn = this.#o.connection.connection;
       if (!conn) throw new Error('not connected');
       await deleteRefreshToken(conn, id);
+      await this.#o.pending.remove(id);
+      this.#report();
       this.#o.status.event(
         'warning',
         'rotation',
         `Rolled back: revoked the new token ${minted.masked}`,
       );
     } catch (error) {
-      this.#o.log.error(`Could not revoke the new token ${minted.masked}; retrying`, error);
-      await this.#o.pending.add({
-        refreshTokenId: id,
-        masked: minted.masked,
-        dueAt: new Date(this.#o.clock.now()).toISOString(),
-        reason: 'rolled back',
-      });
-      this.#report();
+      this.#o.log.error(`Could not revoke the new token ${minted.masked} yet; retrying`, error);
     }
   }
 
   #step(step: string): void {
+    this.#stage = step;
     this.#o.status.updateRotation({ step });
     this.#o.log.debug(`Rotation step: ${step}`);
   }
@@ -261,4 +335,8 @@ function mintFailure(error: unknown): string {
     );
   }
   return `Could not mint a new token: ${detail}`;
+}
+
+function publishedLine(item: { masked: string; replaces?: { masked: string } }): string {
+  return `${item.masked} is in the parameter${item.replaces ? `; ${item.replaces.masked} is revoked after the grace period` : ''}.`;
 }

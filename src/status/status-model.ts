@@ -210,7 +210,9 @@ export class StatusModel {
 
   /** What is true now. Built once per change and frozen: readers share it, nobody mutates it. */
   snapshot(): StatusSnapshot {
-    this.#snapshot ??= deepFreeze(this.#build());
+    // Every string is redacted on the way out, whoever reported it: the
+    // messages are ours and mask tokens, but a library's error text may not.
+    this.#snapshot ??= deepFreeze(redactStrings(this.#build()));
     return this.#snapshot;
   }
 
@@ -276,6 +278,15 @@ function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+function redactStrings<T>(value: T): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map(redactStrings) as T;
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactStrings(v)])) as T;
   }
   return value;
 }

@@ -90,10 +90,12 @@ export class TokenManager {
   }
 
   /** The refresh job: re-read the source, adopt a new valid token, keep the old one otherwise. */
-  async refresh(): Promise<RefreshOutcome> {
+  async refresh(options: { fresh?: boolean } = {}): Promise<RefreshOutcome> {
     const before = this.#cached?.token;
     let token: Token;
     try {
+      // `fresh`: a read that starts now, not one in flight since before a change (rotation).
+      if (options.fresh && this.#inflight) await this.#inflight.catch(() => undefined);
       token = await this.load();
     } catch (error) {
       return { ok: false, message: error instanceof Error ? error.message : String(error) };
@@ -128,6 +130,11 @@ export class TokenManager {
       `Home Assistant rejected token ${token.masked}: ${reason}`,
     );
     this.#o.status.patchToken({ lastError: `Rejected by Home Assistant: ${reason}` });
+  }
+
+  /** The cached token, without reading anything. */
+  peek(): Token | undefined {
+    return this.#cached?.token;
   }
 
   /** Home Assistant just accepted `token` (a WebSocket `auth_ok`). */
@@ -218,8 +225,14 @@ export class TokenManager {
       const line = `Switched to token ${token.masked}${reading.version ? ` (version ${reading.version})` : ''}`;
       this.#o.log.info(line);
       status.event('info', 'token', line);
-      for (const listener of this.#listeners) listener(token);
     }
+    this.#notify(previous, token);
+  }
+
+  /** Listeners hear of every token that replaces another — or none, after a rejection cleared the cache. */
+  #notify(previous: Token | undefined, token: Token): void {
+    if (previous?.equals(token)) return;
+    for (const listener of this.#listeners) listener(token);
   }
 
   /** The source failed: keep the last token that worked, else the configured fallback, else fail. */
@@ -236,7 +249,9 @@ export class TokenManager {
     if (this.#usable(fallback)) {
       log.warning(`${reason}; trying the access_token option as a fallback`);
       await this.#validate(fallback, 'the access_token option');
+      const previous = this.#cached?.token;
       this.#cached = { token: fallback, version: undefined, loadedAt: clock.now() };
+      this.#notify(previous, fallback);
       this.#setDegraded(`${reason} Using the access_token option as a fallback.`);
       status.patchToken({
         ...describe(fallback),

@@ -140,6 +140,31 @@ describe('a token in an SSM SecureString parameter', () => {
     expect((await ha.failedLogins()).length - failedBefore).toBe(1);
   });
 
+  test('unauthorized, then a good token put into SSM: the next refresh reconnects with it', async () => {
+    proxy.mode = { kind: 'pass' };
+    const parameter = uniqueParameter();
+    const [first, second] = [addons.secret(await ha.mint()), addons.secret(await ha.mint())];
+    await putToken(moto, parameter, first);
+    const addon = await addons.start(ssmOptions(parameter));
+    await addon.waitForStatus('connected', (s) => s.state === 'connected');
+    const failedBefore = (await ha.failedLogins()).length;
+
+    await ha.revoke(first);
+    await addon.waitForStatus('unauthorized', (s) => s.state === 'unauthorized');
+    await putToken(moto, parameter, second);
+    const outcome = await refreshNow(addon);
+    const after = await addon.waitForStatus(
+      'connected again',
+      (s) => s.state === 'connected',
+      10_000,
+    );
+
+    expect(outcome.ok).toBe(true);
+    expect(after.token).toMatchObject({ version: 2, masked: `••••${second.slice(-4)}` });
+    // The revoked token was sent once (the reconnect that found it revoked), never again.
+    expect((await ha.failedLogins()).length - failedBefore).toBe(1);
+  });
+
   test('a value that is not a token is refused without being echoed', async () => {
     proxy.mode = { kind: 'pass' };
     const parameter = uniqueParameter();

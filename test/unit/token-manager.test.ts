@@ -188,7 +188,7 @@ describe('TokenManager', () => {
     expect((await tokens.current()).equals(good)).toBe(true);
   });
 
-  test('tells listeners about a new token, not about a re-read of the same one', async () => {
+  test('tells listeners about each token that replaces another, not about a re-read of the same one', async () => {
     const { source, tokens } = setup(0);
     const seen: string[] = [];
     tokens.onChange((t) => seen.push(t.refreshTokenId ?? ''));
@@ -198,7 +198,20 @@ describe('TokenManager', () => {
     source.value = jwt({ iss: 'second' });
     await tokens.refresh();
 
-    expect(seen).toEqual(['second']);
+    expect(seen).toEqual(['first', 'second']);
+  });
+
+  test('after a rejection, the replacement still reaches listeners (the connection waits for it)', async () => {
+    const { source, tokens } = setup(0);
+    const first = await tokens.current();
+    const seen: string[] = [];
+    tokens.onChange((t) => seen.push(t.refreshTokenId ?? ''));
+
+    tokens.reject(first, 'revoked');
+    source.value = jwt({ iss: 'replacement' });
+    await tokens.refresh();
+
+    expect(seen).toEqual(['replacement']);
   });
 
   test('under a storm of rejections, reads the source at most once a second', async () => {
