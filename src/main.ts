@@ -13,6 +13,7 @@ import { PendingRevocations } from './rotation/pending-revocations.js';
 import { Rotator } from './rotation/rotator.js';
 import { Job } from './schedule/job.js';
 import { StatusModel } from './status/status-model.js';
+import { KnownBadTokens } from './tokens/known-bad.js';
 import { TokenManager } from './tokens/token-manager.js';
 
 // The composition root: the only module that reads the environment, handles
@@ -100,6 +101,7 @@ async function startCredentialWork(
     // The refresh job re-reads on its schedule; the TTL bounds staleness between runs.
     ttlMs: 5 * 60_000,
     fallback: config.tokenSource === 'ssm' ? config.accessToken : undefined,
+    knownBad: await KnownBadTokens.open(dataDir),
   });
   const connection = new HaConnection({
     url: config.homeAssistantUrl,

@@ -141,10 +141,16 @@ export class HaConnection {
   }
 
   async #loop(): Promise<void> {
-    while (this.#running) {
-      const waitMs = await this.#connectOnce();
-      if (!this.#running) break;
-      await this.#sleep(waitMs);
+    try {
+      while (this.#running) {
+        const waitMs = await this.#connectOnce();
+        if (!this.#running) break;
+        await this.#sleep(waitMs);
+      }
+    } catch (error) {
+      // Not expected; if it happens, /health fails and the watchdog restarts the add-on.
+      this.#running = false;
+      this.#o.log.fatal('The connection loop failed', error);
     }
   }
 

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writePrivateFile } from '../files.js';
 
 /** A replaced token whose refresh token is to be deleted in HA when the grace period ends. */
 export interface PendingRevocation {
@@ -70,11 +70,7 @@ export class PendingRevocations {
   }
 
   async #save(): Promise<void> {
-    await mkdir(dirname(this.#file), { recursive: true });
-    const temporary = `${this.#file}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(temporary, `${JSON.stringify(this.#items, null, 2)}\n`, { mode: 0o600 });
-    await chmod(temporary, 0o600); // the mode of writeFile is masked by the umask
-    await rename(temporary, this.#file);
+    await writePrivateFile(this.#file, `${JSON.stringify(this.#items, null, 2)}\n`);
   }
 }
 

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { CredentialSource, SourceReading } from '../credentials/source.js';
 import {
@@ -10,6 +9,7 @@ import {
 import type { TokenCheck } from '../ha/rest.js';
 import type { Logger } from '../log.js';
 import type { StatusModel } from '../status/status-model.js';
+import { hashOf, KnownBadTokens } from './known-bad.js';
 import { Token } from './token.js';
 
 export interface TokenManagerOptions {
@@ -24,6 +24,8 @@ export interface TokenManagerOptions {
   fallback?: Token;
   /** Reads of the source are at least this far apart, so rejection storms cannot hammer it. */
   minReadIntervalMs?: number;
+  /** Where rejected tokens are remembered; memory only when absent. */
+  knownBad?: KnownBadTokens;
 }
 
 export interface RefreshOutcome {
@@ -49,8 +51,8 @@ export class TokenManager {
   readonly #o: TokenManagerOptions;
   #cached: Cached | undefined;
   #inflight: Promise<Token> | undefined;
-  /** SHA-256 of every token HA rejected; the values themselves are not kept. */
-  readonly #knownBad = new Set<string>();
+  /** Every token HA rejected (as hashes), kept across restarts when given a file. */
+  readonly #knownBad: KnownBadTokens;
   /** SHA-256 of tokens HA accepted, so a re-read of the same token costs no request. */
   readonly #validated = new Set<string>();
   readonly #listeners = new Set<(token: Token) => void>();
@@ -60,6 +62,7 @@ export class TokenManager {
 
   constructor(options: TokenManagerOptions) {
     this.#o = options;
+    this.#knownBad = options.knownBad ?? KnownBadTokens.inMemory();
     options.status.updateToken({
       source: options.source.kind,
       sourceDescription: options.source.description,
@@ -115,9 +118,11 @@ export class TokenManager {
 
   /** Home Assistant rejected `token`: never send it again, and drop it from the cache. */
   reject(token: Token, reason: string): void {
-    const key = keyOf(token);
-    if (this.#knownBad.has(key)) return;
-    this.#knownBad.add(key);
+    const key = hashOf(token);
+    if (this.#knownBad.has(token)) return;
+    this.#knownBad
+      .add(token)
+      .catch((error) => this.#o.log.warning('Could not save the rejected-token list', error));
     this.#validated.delete(key);
     this.#o.status.count('token_rejections');
     if (this.#cached?.token.equals(token)) this.#cached = undefined;
@@ -139,14 +144,14 @@ export class TokenManager {
 
   /** Home Assistant just accepted `token` (a WebSocket `auth_ok`). */
   confirm(token: Token): void {
-    this.#validated.add(keyOf(token));
+    this.#validated.add(hashOf(token));
     if (this.#cached?.token.equals(token)) {
       this.#o.status.patchToken({ validatedAt: new Date(this.#o.clock.now()).toISOString() });
     }
   }
 
   isKnownBad(token: Token): boolean {
-    return this.#knownBad.has(keyOf(token));
+    return this.#knownBad.has(token);
   }
 
   #remedy(): string {
@@ -190,7 +195,7 @@ export class TokenManager {
         `${capitalize(origin)} still holds token ${token.masked}, which Home Assistant rejected. ${this.#remedy()}`,
       );
     }
-    const key = keyOf(token);
+    const key = hashOf(token);
     if (this.#validated.has(key)) return;
     try {
       await this.#o.check(token);
@@ -287,10 +292,6 @@ function describe(token: Token) {
     issuedAt: token.issuedAt?.toISOString(),
     expiresAt: token.expiresAt?.toISOString(),
   };
-}
-
-function keyOf(token: Token): string {
-  return createHash('sha256').update(token.reveal()).digest('hex');
 }
 
 function messageOf(error: unknown): string {

@@ -69,6 +69,20 @@ describe('with a token from the Options tab', () => {
     expect((await addon.get('/health')).status).toBe(200);
   });
 
+  test('a rejected token is not sent again after a restart either', async () => {
+    const wrong = addons.secret(forgedToken('restart'));
+    const before = (await ha.failedLogins()).length;
+    const first = await startAddon({ home_assistant_url: ha.url, access_token: wrong });
+    await first.waitForStatus('unauthorized', (s) => s.state === 'unauthorized');
+
+    await first.stop();
+    const again = await startAddon(undefined, { dir: first.dir });
+    const status = await again.waitForStatus('unauthorized', (s) => s.state === 'unauthorized');
+
+    expect(status.reason).toMatch(/still holds token .*, which Home Assistant rejected/);
+    expect((await ha.failedLogins()).length - before).toBe(1);
+  });
+
   test('a token revoked in HA while connected turns unauthorized within a second and is never retried', async () => {
     const token = await ha.mint();
     addons.secret(token);
