@@ -45,6 +45,7 @@ async function main(): Promise<void> {
         aws_secret_access_key: TEST_AWS.secretAccessKey,
         ssm_endpoint: moto.url,
         refresh_schedule: '*/30 * * * * *',
+        rotation_grace_minutes: 2,
       }
     : { home_assistant_url: ha.url, token_source: 'options', access_token: current };
   await writeFile(optionsFile, JSON.stringify(options, null, 2), { mode: 0o600 });
@@ -69,14 +70,26 @@ async function main(): Promise<void> {
   say(
     `status: ${base}/api/status   health: ${base}/health   refresh now: curl -X POST ${base}/api/refresh`,
   );
-  if (ssm)
+  if (ssm) {
     say(
-      'type r + Enter to rotate: a new token goes into SSM and the old one is revoked in Home Assistant',
+      'type r + Enter to rotate by hand: a new token goes into SSM and the old one is revoked in Home Assistant',
     );
+    say(
+      'type R + Enter to let the add-on rotate: it mints, publishes, switches, and revokes the old token later',
+    );
+  }
   say('press Ctrl-C to stop everything');
 
   const lines = createInterface({ input: process.stdin });
   lines.on('line', async (line) => {
+    if (line.trim() === 'R' && ssm) {
+      say('asking the add-on to rotate (POST /api/rotate)…');
+      const outcome = (await (await fetch(`${base}/api/rotate`, { method: 'POST' })).json()) as {
+        message: string;
+      };
+      say(`rotation: ${outcome.message}`);
+      return;
+    }
     if (line.trim() !== 'r' || !ssm) return;
     const next = await mintToken(ha.url, ha.adminToken, 30);
     const version = await putToken(ssm, PARAMETER, next);
