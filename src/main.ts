@@ -101,7 +101,7 @@ async function startCredentialWork(
     // The refresh job re-reads on its schedule; the TTL bounds staleness between runs.
     ttlMs: 5 * 60_000,
     fallback: config.tokenSource === 'ssm' ? config.accessToken : undefined,
-    knownBad: await KnownBadTokens.open(dataDir),
+    knownBad: await KnownBadTokens.open(dataDir, config.homeAssistantUrl),
   });
   const connection = new HaConnection({
     url: config.homeAssistantUrl,

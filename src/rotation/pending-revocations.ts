@@ -70,7 +70,7 @@ export class PendingRevocations {
   }
 
   async #save(): Promise<void> {
-    await writePrivateFile(this.#file, `${JSON.stringify(this.#items, null, 2)}\n`);
+    await writePrivateFile(this.#file, () => `${JSON.stringify(this.#items, null, 2)}\n`);
   }
 }
 
