@@ -24,3 +24,8 @@ export function writePrivateFile(file: string, content: () => string): Promise<v
   queues.set(file, next);
   return next;
 }
+
+/** Resolves when every write started so far has landed (or failed): call before exiting. */
+export async function flushPrivateFiles(): Promise<void> {
+  await Promise.allSettled([...queues.values()]);
+}

@@ -4,6 +4,7 @@ import { systemClock } from './clock.js';
 import { OptionsSource } from './credentials/options-source.js';
 import type { CredentialSource } from './credentials/source.js';
 import type { SsmSource } from './credentials/ssm-source.js';
+import { flushPrivateFiles } from './files.js';
 import { HaConnection } from './ha/connection.js';
 import { createTokenCheck } from './ha/rest.js';
 import { createApp } from './http/app.js';
@@ -149,7 +150,7 @@ async function startCredentialWork(
     refresh,
     rotator,
     stop: async () => {
-      rotator.stop();
+      await rotator.stop();
       await rotation?.stop();
       await refresh.stop();
       await connection.stop();
@@ -219,6 +220,7 @@ async function main(): Promise<void> {
     (server as { closeAllConnections?: () => void }).closeAllConnections?.();
     await work?.stop();
     await closed;
+    await flushPrivateFiles(); // e.g. a rejected token recorded just before the signal
     log.info('Stopped');
     // Exit 0 on SIGTERM: the Supervisor logs 143 as "did not handle SIGTERM".
     process.exit(0);

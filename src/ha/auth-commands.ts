@@ -49,3 +49,14 @@ export async function deleteRefreshToken(conn: Connection, refreshTokenId: strin
     refresh_token_id: refreshTokenId,
   });
 }
+
+export interface RefreshTokenInfo {
+  id: string;
+  client_name: string | null;
+  type: string;
+}
+
+/** `auth/refresh_tokens`: the caller's own refresh tokens (a long-lived token is one, named by client_name). */
+export function listRefreshTokens(conn: Connection): Promise<RefreshTokenInfo[]> {
+  return send<RefreshTokenInfo[]>(conn, { type: 'auth/refresh_tokens' });
+}

@@ -17,6 +17,12 @@ export interface PendingRevocation {
    * new one is revoked.
    */
   replaces?: { refreshTokenId: string; masked: string };
+  /**
+   * Set before the mint request: if its answer is lost (a stop, a dropped
+   * socket), the token is found again by this unique name. `refreshTokenId`
+   * is then `client:<name>` until the answer arrives.
+   */
+  clientName?: string;
 }
 
 /**

@@ -1,6 +1,12 @@
 import type { Clock } from '../clock.js';
 import type { SsmSource } from '../credentials/ssm-source.js';
-import { deleteRefreshToken, HaCommandError, mintLongLivedToken } from '../ha/auth-commands.js';
+import { SourceError } from '../errors.js';
+import {
+  deleteRefreshToken,
+  HaCommandError,
+  listRefreshTokens,
+  mintLongLivedToken,
+} from '../ha/auth-commands.js';
 import type { HaConnection } from '../ha/connection.js';
 import type { TokenCheck } from '../ha/rest.js';
 import { describeError, type Logger } from '../log.js';
@@ -10,6 +16,9 @@ import type { StatusModel } from '../status/status-model.js';
 import { Token } from '../tokens/token.js';
 import type { TokenManager } from '../tokens/token-manager.js';
 import type { PendingRevocations } from './pending-revocations.js';
+
+/** How long an uncertain publish waits before the add-on reads SSM to settle it. */
+const SETTLE_AFTER_MS = 2 * 60_000;
 
 export interface RotatorOptions {
   config: RotationConfig;
@@ -38,6 +47,7 @@ export class Rotator {
   #running = false;
   #timer: NodeJS.Timeout | undefined;
   #revoking = false;
+  #current: Promise<string> | undefined;
   #stage = '';
 
   constructor(options: RotatorOptions) {
@@ -64,8 +74,16 @@ export class Rotator {
     void this.revokeDue();
   }
 
-  stop(): void {
+  /** Stops looking for due revocations; gives a running rotation up to `waitMs` to finish. */
+  async stop(waitMs = 1500): Promise<void> {
     clearInterval(this.#timer);
+    if (!this.#current) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.#current.catch(() => undefined),
+      new Promise((resolve) => (timer = setTimeout(resolve, waitMs))),
+    ]);
+    clearTimeout(timer);
   }
 
   async rotate(trigger: 'schedule' | 'manual'): Promise<JobOutcome> {
@@ -78,13 +96,21 @@ export class Rotator {
       };
     }
     if (this.#running) return { ok: false, message: 'A rotation is already running.' };
+    const unsettled = this.#o.pending.items.find((i) => i.reason === 'unfinished rotation');
+    if (unsettled) {
+      return {
+        ok: false,
+        message: `An earlier rotation (token ${unsettled.masked}) is not settled yet; the add-on settles it as soon as Home Assistant and SSM answer. Try again then.`,
+      };
+    }
     this.#running = true;
     const started = clock.now();
     status.updateRotation({ running: true, step: 'starting' });
     log.info(`Rotation started (${trigger})`);
     let outcome: JobOutcome;
     try {
-      outcome = { ok: true, message: await this.#rotate() };
+      this.#current = this.#rotate();
+      outcome = { ok: true, message: await this.#current };
     } catch (error) {
       outcome = {
         ok: false,
@@ -92,6 +118,7 @@ export class Rotator {
       };
     } finally {
       this.#running = false;
+      this.#current = undefined;
     }
     const durationMs = clock.now() - started;
     status.updateRotation({
@@ -119,14 +146,31 @@ export class Rotator {
     if (this.#revoking || this.#running || !conn) return;
     this.#revoking = true;
     try {
-      for (const item of this.#o.pending.due(this.#o.clock.now())) {
+      for (const due of this.#o.pending.due(this.#o.clock.now())) {
+        let item = due;
+        // Never revoke the token the add-on is still using (a switch that has not happened yet).
+        if (item.refreshTokenId === this.#o.tokens.peek()?.refreshTokenId) continue;
+        if (item.clientName && item.refreshTokenId.startsWith('client:')) {
+          const found = (await listRefreshTokens(conn)).find(
+            (t) => t.client_name === item.clientName,
+          );
+          if (!found) {
+            await this.#o.pending.remove(item.refreshTokenId); // the mint never happened
+            this.#report();
+            continue;
+          }
+          const resolved = { ...item, refreshTokenId: found.id };
+          await this.#o.pending.add(resolved);
+          await this.#o.pending.remove(item.refreshTokenId);
+          item = resolved;
+        }
         if (item.reason === 'unfinished rotation') {
           const minted = { refreshTokenId: item.refreshTokenId, masked: item.masked };
           const published = await this.#publishedToken(item.refreshTokenId);
           if (published === undefined) continue; // SSM cannot say now: ask again later
           if (published) {
-            await this.#o.pending.remove(item.refreshTokenId);
             if (item.replaces) await this.#scheduleRevocation(item.replaces, minted);
+            await this.#o.pending.remove(item.refreshTokenId);
             this.#o.status.event(
               'info',
               'rotation',
@@ -170,14 +214,30 @@ export class Rotator {
     const old = await tokens.current();
 
     this.#step('mint');
+    const clientName = `HA Token Manager ${new Date(clock.now()).toISOString()}`;
+    const replaces = old.refreshTokenId
+      ? { refreshTokenId: old.refreshTokenId, masked: old.masked }
+      : undefined;
+    const placeholder = `client:${clientName}`;
+    // Written before the request: if its answer never arrives, the token is found by name.
+    await pending.add({
+      refreshTokenId: placeholder,
+      masked: '(being minted)',
+      clientName,
+      dueAt: new Date(clock.now()).toISOString(),
+      reason: 'unfinished rotation',
+      replaces,
+    });
     let minted: Token;
     try {
-      const clientName = `HA Token Manager ${new Date(clock.now()).toISOString()}`;
       minted = Token.parse(
         await mintLongLivedToken(conn, clientName, config.lifespanDays),
         'the newly minted token',
       );
     } catch (error) {
+      // HA answered, so nothing was minted; otherwise the entry finds out by name.
+      if (error instanceof HaCommandError) await pending.remove(placeholder);
+      this.#report();
       throw new Error(mintFailure(error));
     }
     const mintedId = minted.refreshTokenId;
@@ -192,10 +252,9 @@ export class Rotator {
       masked: minted.masked,
       dueAt: new Date(clock.now()).toISOString(),
       reason: 'unfinished rotation',
-      replaces: old.refreshTokenId
-        ? { refreshTokenId: old.refreshTokenId, masked: old.masked }
-        : undefined,
+      replaces,
     });
+    await pending.remove(placeholder);
     this.#report();
     this.#o.status.event(
       'info',
@@ -213,11 +272,21 @@ export class Rotator {
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       // A publish that failed in transit may have landed: never revoke what SSM holds.
-      const published =
-        version === undefined && this.#stage === 'publish' ? await this.#holds(minted) : false;
-      if (published === undefined) {
+      const inTransit =
+        this.#stage === 'publish' && error instanceof SourceError && error.transient;
+      const published = this.#stage === 'publish' ? await this.#holds(minted) : false;
+      if (published === undefined || (inTransit && !published)) {
+        // The write may still land (SDK retries): decide later, from what SSM then holds.
+        await pending.add({
+          refreshTokenId: mintedId,
+          masked: minted.masked,
+          dueAt: new Date(clock.now() + SETTLE_AFTER_MS).toISOString(),
+          reason: 'unfinished rotation',
+          replaces,
+        });
+        this.#report();
         throw new Error(
-          `${reason} Whether ${publisher.description} holds the new token is unknown; the add-on settles it when SSM answers.`,
+          `${reason} Whether ${publisher.description} holds the new token is not certain yet; the add-on settles it within ${SETTLE_AFTER_MS / 60_000} minutes (keeping the new token if SSM has it, revoking it if not).`,
         );
       }
       if (!published) {
@@ -237,8 +306,10 @@ export class Rotator {
     tokens.confirm(minted);
     const refreshed = await tokens.refresh({ fresh: true });
     const switched = (await tokens.current()).equals(minted);
-    await pending.remove(mintedId);
+    // In this order: a stop between the two writes must not lose the old token's revocation.
     const dueAt = await this.#scheduleRevocation(old, minted);
+    await pending.remove(mintedId);
+    this.#report();
     if (!switched) {
       throw new Error(
         `${publisher.description} holds the new token, but the add-on did not switch to it yet (${refreshed.message}); the next refresh will. ${dueAt ? `The old token is revoked at ${dueAt}.` : ''}`,

@@ -58,8 +58,7 @@ async function mintedSince(since: number): Promise<string[]> {
   );
   return tokens
     .filter(
-      (t) =>
-        t.client_name?.startsWith('HA Token Manager') && Date.parse(t.created_at) >= since - 1000,
+      (t) => t.client_name?.startsWith('HA Token Manager') && Date.parse(t.created_at) >= since,
     )
     .map((t) => t.client_name as string);
 }

@@ -12,14 +12,21 @@ import { FakeClock, jwt, memoryLogger } from '../support/fakes.js';
 // The add-on stopping in the middle of a rotation cannot be provoked on cue
 // against the real parts, so this drives the Rotator's recovery with a fake
 // connection that records the commands it is sent and a fake parameter.
-async function setup(parameterHolds: string) {
+async function setup(
+  parameterHolds: string,
+  o: {
+    inUse?: string;
+    haTokens?: { id: string; client_name: string }[];
+    unfinished?: boolean;
+  } = {},
+) {
   const clock = new FakeClock();
   const dir = await mkdtemp(join(tmpdir(), 'htm-rotator-'));
   const sent: Record<string, unknown>[] = [];
   const conn = {
     sendMessagePromise: async (message: Record<string, unknown>) => {
       sent.push(message);
-      return {};
+      return message.type === 'auth/refresh_tokens' ? (o.haTokens ?? []) : {};
     },
   };
   const status = new StatusModel(clock);
@@ -27,7 +34,9 @@ async function setup(parameterHolds: string) {
   const rotator = new Rotator({
     config: { graceMinutes: 15, lifespanDays: 365 },
     connection: { connection: conn } as unknown as HaConnection,
-    tokens: {} as TokenManager,
+    tokens: {
+      peek: () => (o.inUse ? { refreshTokenId: o.inUse } : undefined),
+    } as unknown as TokenManager,
     check: async () => {},
     publisher: {
       description: 'SSM parameter /x',
@@ -40,13 +49,14 @@ async function setup(parameterHolds: string) {
     clock,
   });
   // What an interrupted rotation leaves behind: the minted token, unfinished.
-  await pending.add({
-    refreshTokenId: 'minted-id',
-    masked: '••••NEW1',
-    dueAt: new Date(clock.now()).toISOString(),
-    reason: 'unfinished rotation',
-    replaces: { refreshTokenId: 'old-id', masked: '••••OLD1' },
-  });
+  if (o.unfinished !== false)
+    await pending.add({
+      refreshTokenId: 'minted-id',
+      masked: '••••NEW1',
+      dueAt: new Date(clock.now()).toISOString(),
+      reason: 'unfinished rotation',
+      replaces: { refreshTokenId: 'old-id', masked: '••••OLD1' },
+    });
   return { clock, sent, status, pending, rotator, dir };
 }
 
@@ -75,4 +85,59 @@ describe('a rotation interrupted by a restart', () => {
     expect(sent).toEqual([{ type: 'auth/delete_refresh_token', refresh_token_id: 'minted-id' }]);
     expect(pending.items).toEqual([]);
   });
+});
+
+describe('a rotation whose mint answer was lost', () => {
+  const placeholder = {
+    refreshTokenId: 'client:HA Token Manager 2026-11-23T12:00:00.000Z',
+    clientName: 'HA Token Manager 2026-11-23T12:00:00.000Z',
+    masked: '(being minted)',
+    dueAt: '2026-11-23T12:00:00.000Z',
+    reason: 'unfinished rotation',
+    replaces: { refreshTokenId: 'old-id', masked: '••••OLD1' },
+  };
+
+  test('finds the minted token by its name and revokes it (SSM never got it)', async () => {
+    const { sent, pending, rotator } = await setup(jwt({ iss: 'old-id' }), {
+      unfinished: false,
+      haTokens: [{ id: 'orphan-id', client_name: placeholder.clientName }],
+    });
+    await pending.add(placeholder);
+
+    await rotator.revokeDue();
+
+    expect(sent).toEqual([
+      { type: 'auth/refresh_tokens' },
+      { type: 'auth/delete_refresh_token', refresh_token_id: 'orphan-id' },
+    ]);
+    expect(pending.items).toEqual([]);
+  });
+
+  test('drops the entry when Home Assistant never minted it', async () => {
+    const { sent, pending, rotator } = await setup(jwt({ iss: 'old-id' }), { unfinished: false });
+    await pending.add(placeholder);
+
+    await rotator.revokeDue();
+
+    expect(sent).toEqual([{ type: 'auth/refresh_tokens' }]);
+    expect(pending.items).toEqual([]);
+  });
+});
+
+test('never revokes the token the add-on still uses', async () => {
+  const { sent, pending, rotator } = await setup(jwt({ iss: 'x' }), {
+    unfinished: false,
+    inUse: 'still-used',
+  });
+  await pending.add({
+    refreshTokenId: 'still-used',
+    masked: '••••USED',
+    dueAt: '2026-11-23T11:00:00.000Z',
+    reason: 'replaced by rotation',
+  });
+
+  await rotator.revokeDue();
+
+  expect(sent).toEqual([]);
+  expect(pending.items).toHaveLength(1);
 });
