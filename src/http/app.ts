@@ -83,7 +83,7 @@ export function createApp(deps: AppDeps): Hono {
     );
   });
 
-  const metrics = createMetrics(deps.status);
+  const metrics = createMetrics(deps.status, deps.clock);
   const noStore = { 'Cache-Control': 'no-store' };
 
   // The status page. No external assets; the only script and style carry a

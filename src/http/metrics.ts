@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { Clock } from '../clock.js';
 import { STATES, type StatusModel } from '../status/status-model.js';
 
 /**
@@ -6,7 +7,7 @@ import { STATES, type StatusModel } from '../status/status-model.js';
  * is read from the status model at scrape time; counters the model keeps are
  * mirrored (reset, then set to the model's total), so nothing here holds state.
  */
-export function createMetrics(status: StatusModel): Registry {
+export function createMetrics(status: StatusModel, clock: Clock): Registry {
   const registry = new Registry();
   const prefix = 'ha_token_manager_';
   const snapshot = () => status.snapshot();
@@ -67,7 +68,7 @@ export function createMetrics(status: StatusModel): Registry {
     registers: [registry],
     collect() {
       const at = snapshot().token?.validatedAt;
-      if (at) this.set(Math.max(0, (Date.now() - Date.parse(at)) / 1000));
+      if (at) this.set(Math.max(0, (clock.now() - Date.parse(at)) / 1000));
     },
   });
   new Gauge({

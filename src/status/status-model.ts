@@ -130,11 +130,10 @@ export class StatusModel {
   }
 
   setState(state: State, reason: string): void {
-    const text = redact(reason);
-    if (state === this.#state && text === this.#reason) return;
+    if (state === this.#state && reason === this.#reason) return;
     this.#transition(() => {
       this.#state = state;
-      this.#reason = text;
+      this.#reason = reason;
     });
   }
 
@@ -143,9 +142,7 @@ export class StatusModel {
     if (reason === this.#degraded?.reason) return;
     this.#transition(() => {
       this.#degraded =
-        reason === undefined
-          ? undefined
-          : { reason: redact(reason), since: this.#degraded?.since ?? this.#iso() };
+        reason === undefined ? undefined : { reason, since: this.#degraded?.since ?? this.#iso() };
     });
   }
 
@@ -164,7 +161,7 @@ export class StatusModel {
   }
 
   setProblems(problems: readonly string[]): void {
-    this.#problems = problems.map(redact);
+    this.#problems = [...problems];
     this.#changed();
   }
 
@@ -181,7 +178,6 @@ export class StatusModel {
 
   updateConnection(info: Partial<ConnectionInfo> & Pick<ConnectionInfo, 'url'>): void {
     this.#connection = { connected: false, reconnects: 0, ...this.#connection, ...info };
-    if (this.#connection.lastError) this.#connection.lastError = redact(this.#connection.lastError);
     this.#changed();
   }
 
@@ -203,7 +199,7 @@ export class StatusModel {
   }
 
   event(level: EventLevel, source: string, message: string): void {
-    this.#events.unshift({ at: this.#iso(), level, source, message: redact(message) });
+    this.#events.unshift({ at: this.#iso(), level, source, message });
     if (this.#events.length > this.#maxEvents) this.#events.length = this.#maxEvents;
     this.#changed();
   }
@@ -218,7 +214,8 @@ export class StatusModel {
 
   #build(): StatusSnapshot {
     const { state, reason } = this.#effective();
-    return structuredClone({
+    // Shares the model's objects: redactStrings, which always runs on it, copies them.
+    return {
       state,
       reason,
       since: this.#since,
@@ -230,7 +227,7 @@ export class StatusModel {
       schedules: [...this.#schedules.values()],
       rotation: this.#rotation,
       events: this.#events,
-    });
+    };
   }
 
   /** Called after every change; returns the unsubscribe function. */

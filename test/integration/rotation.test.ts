@@ -1,33 +1,22 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { Addon } from '../support/addon.js';
 import { useAddons } from '../support/addon-session.js';
 import { haCommand } from '../support/ha-commands.js';
 import { HaProxy } from '../support/ha-proxy.js';
 import { sharedHa } from '../support/shared-ha.js';
-import {
-  putToken,
-  SsmProxy,
-  ssmAddonOptions,
-  ssmClient,
-  TEST_AWS,
-  uniqueParameter,
-} from '../support/ssm.js';
+import { putToken, ssmAddonOptions, TEST_AWS, uniqueParameter } from '../support/ssm.js';
+import { useSsm } from '../support/ssm-session.js';
 
 // Rotation (DESIGN.md C8) against the real Home Assistant and moto. The grace
 // period is the real minimum, one minute: the two tests that wait it out are
 // the slowest in the suite, and that is the point — nothing is faked here.
 const ha = sharedHa();
 const addons = useAddons();
-const moto = ssmClient(inject('motoUrl'));
-let ssm: SsmProxy;
+const ssm = useSsm();
+const moto = ssm.moto;
 addons.secret(TEST_AWS.secretAccessKey);
-
-beforeAll(async () => {
-  ssm = await SsmProxy.start(inject('motoUrl'));
-});
-afterAll(() => ssm.close());
 
 async function readParameter(name: string) {
   const result = await moto.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
@@ -68,7 +57,7 @@ async function rotatingAddon(extra: Record<string, unknown> = {}, haUrl = ha.url
   const old = addons.secret(await ha.mint());
   await putToken(moto, parameter, old);
   const addon = await addons.start(
-    ssmAddonOptions(haUrl, ssm.url, parameter, { rotation_grace_minutes: 1, ...extra }),
+    ssmAddonOptions(haUrl, ssm.proxy.url, parameter, { rotation_grace_minutes: 1, ...extra }),
   );
   await addon.waitForStatus('connected', (s) => s.state === 'connected');
   return { addon, parameter, old };
@@ -128,7 +117,7 @@ describe('rotation', () => {
   test('PutParameter fails: the minted token is revoked, SSM is unchanged, the old token still works', async () => {
     const since = Date.now();
     const { addon, parameter, old } = await rotatingAddon();
-    ssm.mode = {
+    ssm.proxy.mode = {
       kind: 'error',
       onlyFor: 'PutParameter',
       type: 'AccessDeniedException',
@@ -136,7 +125,7 @@ describe('rotation', () => {
     };
 
     const outcome = await rotate(addon);
-    ssm.mode = { kind: 'pass' };
+    ssm.proxy.mode = { kind: 'pass' };
 
     expect(outcome).toMatchObject({ status: 502, ok: false });
     expect(outcome.message).toMatch(

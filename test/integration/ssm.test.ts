@@ -1,32 +1,18 @@
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { useAddons } from '../support/addon-session.js';
 import { forgedToken } from '../support/ha-commands.js';
 import { sharedHa } from '../support/shared-ha.js';
-import {
-  NEVER,
-  putToken,
-  SsmProxy,
-  ssmAddonOptions,
-  ssmClient,
-  TEST_AWS,
-  uniqueParameter,
-} from '../support/ssm.js';
+import { NEVER, putToken, ssmAddonOptions, TEST_AWS, uniqueParameter } from '../support/ssm.js';
+import { useSsm } from '../support/ssm-session.js';
 
 const ha = sharedHa();
 const addons = useAddons();
-const moto = ssmClient(inject('motoUrl'));
-let proxy: SsmProxy;
-
-beforeAll(async () => {
-  proxy = await SsmProxy.start(inject('motoUrl'));
-});
-afterAll(async () => {
-  await proxy.close();
-});
+const ssm = useSsm();
+const moto = ssm.moto;
 
 addons.secret(TEST_AWS.secretAccessKey);
 const ssmOptions = (parameter: string, extra: Record<string, unknown> = {}) =>
-  ssmAddonOptions(ha.url, proxy.url, parameter, extra);
+  ssmAddonOptions(ha.url, ssm.proxy.url, parameter, extra);
 
 async function refreshNow(addon: {
   get: (p: string, i?: RequestInit) => Promise<{ status: number; body: string }>;
@@ -40,7 +26,7 @@ async function refreshNow(addon: {
 
 describe('a token in an SSM SecureString parameter', () => {
   test('connects, and status names the parameter and its version', async () => {
-    proxy.mode = { kind: 'pass' };
+    ssm.proxy.mode = { kind: 'pass' };
     const parameter = uniqueParameter();
     const token = addons.secret(await ha.mint());
     await putToken(moto, parameter, 'placeholder-version-1');
@@ -62,7 +48,7 @@ describe('a token in an SSM SecureString parameter', () => {
   });
 
   test('rotated outside and the old token revoked: re-authenticated with the new one within a second, without a scheduled run', async () => {
-    proxy.mode = { kind: 'pass' };
+    ssm.proxy.mode = { kind: 'pass' };
     const parameter = uniqueParameter();
     const [oldToken, newToken] = [addons.secret(await ha.mint()), addons.secret(await ha.mint())];
     await putToken(moto, parameter, oldToken);
@@ -89,7 +75,7 @@ describe('a token in an SSM SecureString parameter', () => {
   });
 
   test('rotated without revocation: the next scheduled run picks it up and swaps the connection', async () => {
-    proxy.mode = { kind: 'pass' };
+    ssm.proxy.mode = { kind: 'pass' };
     const parameter = uniqueParameter();
     const [oldToken, newToken] = [addons.secret(await ha.mint()), addons.secret(await ha.mint())];
     await putToken(moto, parameter, oldToken);
@@ -117,7 +103,7 @@ describe('a token in an SSM SecureString parameter', () => {
   });
 
   test('a new version holding a bad token: the old connection is kept, it is reported, and the bad token is sent once', async () => {
-    proxy.mode = { kind: 'pass' };
+    ssm.proxy.mode = { kind: 'pass' };
     const parameter = uniqueParameter();
     const good = addons.secret(await ha.mint());
     const bad = addons.secret(forgedToken('ssm-bad'));
@@ -141,7 +127,7 @@ describe('a token in an SSM SecureString parameter', () => {
   });
 
   test('unauthorized, then a good token put into SSM: the next refresh reconnects with it', async () => {
-    proxy.mode = { kind: 'pass' };
+    ssm.proxy.mode = { kind: 'pass' };
     const parameter = uniqueParameter();
     const [first, second] = [addons.secret(await ha.mint()), addons.secret(await ha.mint())];
     await putToken(moto, parameter, first);
@@ -166,7 +152,7 @@ describe('a token in an SSM SecureString parameter', () => {
   });
 
   test('a value that is not a token is refused without being echoed', async () => {
-    proxy.mode = { kind: 'pass' };
+    ssm.proxy.mode = { kind: 'pass' };
     const parameter = uniqueParameter();
     const junk = addons.secret('hunter2-is-not-a-token');
     await putToken(moto, parameter, junk);
@@ -180,7 +166,7 @@ describe('a token in an SSM SecureString parameter', () => {
   });
 
   test('a parameter that does not exist: the reason names it and how to create it', async () => {
-    proxy.mode = { kind: 'pass' };
+    ssm.proxy.mode = { kind: 'pass' };
     const parameter = uniqueParameter();
 
     const addon = await addons.start(ssmOptions(parameter));
@@ -218,16 +204,16 @@ describe('when SSM fails after a token worked', () => {
   ])(
     '%s (%#): the reason says what to fix, and the last-known-good token stays in use',
     async (type, message, reason) => {
-      proxy.mode = { kind: 'pass' };
+      ssm.proxy.mode = { kind: 'pass' };
       const parameter = uniqueParameter();
       await putToken(moto, parameter, addons.secret(await ha.mint()));
       const addon = await addons.start(ssmOptions(parameter));
       await addon.waitForStatus('connected', (s) => s.state === 'connected');
 
-      proxy.mode = { kind: 'error', type, message };
+      ssm.proxy.mode = { kind: 'error', type, message };
       const outcome = await refreshNow(addon);
       const status = await addon.status();
-      proxy.mode = { kind: 'pass' };
+      ssm.proxy.mode = { kind: 'pass' };
 
       expect(outcome).toMatchObject({ status: 502, ok: false });
       expect(outcome.message).toMatch(reason);
@@ -239,15 +225,15 @@ describe('when SSM fails after a token worked', () => {
   );
 
   test('SSM down: degraded with since-when; SSM back: healthy at the next run', async () => {
-    proxy.mode = { kind: 'pass' };
+    ssm.proxy.mode = { kind: 'pass' };
     const parameter = uniqueParameter();
     await putToken(moto, parameter, addons.secret(await ha.mint()));
     const addon = await addons.start(ssmOptions(parameter, { refresh_schedule: '*/2 * * * * *' }));
     await addon.waitForStatus('connected', (s) => s.state === 'connected');
 
-    proxy.down();
+    ssm.proxy.down();
     const down = await addon.waitForStatus('degraded', (s) => s.state === 'degraded', 20_000);
-    proxy.mode = { kind: 'pass' };
+    ssm.proxy.mode = { kind: 'pass' };
     const back = await addon.waitForStatus(
       'connected again',
       (s) => s.state === 'connected',
@@ -262,7 +248,7 @@ describe('when SSM fails after a token worked', () => {
   });
 
   test('POST /api/refresh refuses cross-origin requests', async () => {
-    proxy.mode = { kind: 'pass' };
+    ssm.proxy.mode = { kind: 'pass' };
     const parameter = uniqueParameter();
     await putToken(moto, parameter, addons.secret(await ha.mint()));
     const addon = await addons.start(ssmOptions(parameter));
