@@ -213,6 +213,21 @@ describe('the add-on manifest', () => {
     expect(String(repository.url)).toMatch(/^https:\/\//);
   });
 
+  test('README.md is the store page: the introduction, a picture and the install steps come first', () => {
+    const readme = read('README.md');
+    const sections = [...readme.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
+    expect(sections.slice(0, 2)).toEqual(['Install', 'Quick start (developers)']);
+    const picture =
+      /!\[[^\]]+\]\(https:\/\/raw\.githubusercontent\.com\/[^/]+\/[^/]+\/main\/(assets\/[\w.-]+\.png)\)/.exec(
+        readme.slice(0, readme.indexOf('## Install')),
+      );
+    expect(picture, 'a picture of the page before the install steps').not.toBeNull();
+    expect(exists(picture?.[1] as string)).toBe(true);
+    expect(readme).toContain('npm ci && npm run demo ');
+    expect(readme).toContain('npm ci && npm test ');
+    expect(readme).not.toContain('DESIGN.md');
+  });
+
   test('the files the store shows are there', () => {
     for (const file of ['README.md', 'DOCS.md', 'CHANGELOG.md', 'icon.png', 'logo.png']) {
       expect(exists(file), file).toBe(true);
