@@ -228,6 +228,43 @@ describe('the add-on manifest', () => {
     expect(readme).not.toContain('DESIGN.md');
   });
 
+  test("DOCS.md's IAM policies are complete and grant what the add-on calls, on ARNs", () => {
+    type Statement = {
+      Action: string | string[];
+      Resource: string;
+      Condition?: Record<string, Record<string, string>>;
+    };
+    const policies = [...docs.matchAll(/```json\n([\s\S]*?)```/g)].map(
+      (m) => JSON.parse(m[1] as string) as { Version: string; Statement: Statement[] },
+    );
+    const actions = (p: { Statement: Statement[] }) =>
+      p.Statement.flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
+
+    expect(policies).toHaveLength(4); // read, read + rotate; each with aws/ssm or a key of your own
+    for (const policy of policies) {
+      expect(policy.Version).toBe('2012-10-17');
+      expect(actions(policy)).toContain('ssm:GetParameter');
+      for (const statement of policy.Statement) {
+        expect(statement.Resource).toMatch(
+          /^(\*|arn:aws:(ssm|kms):[a-z0-9-]+:\d{12}:(parameter\/|key\/)\S+)$/,
+        );
+        if (statement.Resource.includes(':kms:')) {
+          expect(
+            statement.Condition?.StringEquals?.['kms:EncryptionContext:PARAMETER_ARN'],
+          ).toMatch(/^arn:aws:ssm:/);
+        }
+      }
+    }
+    const rotate = policies.filter((p) => actions(p).includes('ssm:PutParameter'));
+    expect(rotate).toHaveLength(2);
+    for (const policy of rotate) expect(actions(policy)).toContain('ssm:DescribeParameters');
+    const ownKey = policies.filter((p) => actions(p).some((a) => a.startsWith('kms:')));
+    expect(ownKey.flatMap(actions)).toEqual(
+      expect.arrayContaining(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']),
+    );
+    expect(ownKey).toHaveLength(2);
+  });
+
   test('the files the store shows are there', () => {
     for (const file of ['README.md', 'DOCS.md', 'CHANGELOG.md', 'icon.png', 'logo.png']) {
       expect(exists(file), file).toBe(true);
