@@ -14,15 +14,17 @@
 # (community). A stable branch replaces a package when it updates it, so the
 # pins name the major version (`~24`), which every 3.24 update keeps.
 
-# Build stage: compile TypeScript with the dev dependencies.
+# Build stage: compile TypeScript with the dev dependencies. Optional
+# dependencies stay out: they are the Node.js binaries the tests run the
+# add-on on (node-linux-*), and the image runs Alpine's Node.js instead.
 FROM ghcr.io/home-assistant/base:3.24 AS build
 RUN apk add --no-cache nodejs=~24 npm=~11
 WORKDIR /build
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts
+RUN npm ci --ignore-scripts --omit=optional
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+RUN npm run build && npm prune --omit=dev --omit=optional
 
 # Run stage: the built program and its production dependencies only.
 FROM ghcr.io/home-assistant/base:3.24

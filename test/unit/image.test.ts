@@ -54,6 +54,12 @@ describe('the Dockerfile', () => {
     expect(check).toMatch(/--start-period=\d+s/);
   });
 
+  test("ships Alpine's Node.js, not the test binaries (optional dependencies) from npm", () => {
+    const npmSteps = instructions.filter((line) => /\bnpm (ci|prune)\b/.test(line));
+    expect(npmSteps.length).toBeGreaterThanOrEqual(2);
+    for (const step of npmSteps) expect(step).toContain('--omit=optional');
+  });
+
   test('runs run.sh, which execs node on the built program', () => {
     expect(instructions.at(-1)).toBe('CMD ["/run.sh"]');
     expect(read('run.sh')).toMatch(/^exec node \/app\/dist\/main\.js$/m);
