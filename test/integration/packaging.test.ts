@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   cpSync,
   mkdtempSync,
@@ -8,6 +8,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,7 +54,37 @@ function runShCommand(appDir: string): string[] {
   return args.map((a) => a.replace(/^\/app\//, `${appDir}/`));
 }
 
-async function startLikeRunSh(appDir: string, options: Record<string, unknown>) {
+/** GET from a chosen loopback address, as the ingress proxy or a process in the container would. */
+function getFrom(
+  localAddress: string,
+  port: number,
+  path: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, localAddress }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * Starts the program as run.sh does, under the Supervisor's environment. The
+ * ingress proxy (172.30.32.2 in production) is played by `ingressPeer`, a
+ * loopback address of its own, so 127.0.0.1 stands for a process inside the
+ * container, such as Docker's HEALTHCHECK.
+ */
+async function startLikeRunSh(
+  appDir: string,
+  options: Record<string, unknown>,
+  ingressPeer = '127.0.0.1',
+) {
   const dir = mkdtempSync(join(tmpdir(), 'htm-supervised-'));
   temps.push(dir);
   writeFileSync(join(dir, 'options.json'), JSON.stringify(options));
@@ -67,7 +98,7 @@ async function startLikeRunSh(appDir: string, options: Record<string, unknown>) 
       DATA_DIR: dir,
       PORT: String(port),
       HOST: '127.0.0.1',
-      INGRESS_PEER: '127.0.0.1', // the stand-in for the Supervisor's 172.30.32.2
+      INGRESS_PEER: ingressPeer,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -78,22 +109,38 @@ async function startLikeRunSh(appDir: string, options: Record<string, unknown>) 
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const health = await waitFor('/health', async () => {
-    const r = await fetch(`http://127.0.0.1:${port}/health`);
-    return r.ok ? r : undefined;
+    const r = await getFrom(ingressPeer, port, '/health');
+    return r.status === 200 ? r : undefined;
   });
   const ms = performance.now() - started;
   const bodies: string[] = [];
   const status = await waitFor('connected', async () => {
-    const body = await (await fetch(`http://127.0.0.1:${port}/api/status`)).text();
+    const { body } = await getFrom(ingressPeer, port, '/api/status');
     bodies.push(body);
     const s = JSON.parse(body) as { state: string };
     return s.state === 'connected' ? s : undefined;
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const code = await exited;
-  addons.record(output, ...bodies);
-  return { health, ms, status, code, output };
+  const stop = async () => {
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const code = await exited;
+    addons.record(output, ...bodies);
+    return code;
+  };
+  return { port, health, ms, status, output: () => output, stop };
+}
+
+/** The Dockerfile's HEALTHCHECK command (exec form), aimed at the given port. */
+function healthcheckCommand(port: number): string[] {
+  const line = readFileSync(join(root, 'Dockerfile'), 'utf8')
+    .replace(/\\\n\s*/g, ' ')
+    .split('\n')
+    .find((l) => l.startsWith('HEALTHCHECK '));
+  expect(line, 'the Dockerfile has a HEALTHCHECK').toBeDefined();
+  const command = JSON.parse((line as string).replace(/^.*? CMD /, '')) as string[];
+  return command.map((arg) =>
+    arg.replace(/^http:\/\/127\.0\.0\.1:\d+\//, `http://127.0.0.1:${port}/`),
+  );
 }
 
 function sizeOf(path: string): number {
@@ -103,14 +150,15 @@ function sizeOf(path: string): number {
 }
 
 describe('as the Supervisor sees it', () => {
-  test('the repository holds exactly one add-on (config.*) and no stray build file', () => {
+  test('the repository holds exactly one add-on (config.*) and no build file (deprecated since Supervisor 2026.04)', () => {
     const files = trackedFiles().filter(
       (f) => !f.split('/').some((part) => part.startsWith('.') || part === 'rootfs'),
     );
     const base = (f: string) => f.split('/').pop() ?? '';
 
     expect(files.filter((f) => /^config\.(ya?ml|json)$/.test(base(f)))).toEqual(['config.yaml']);
-    expect(files.filter((f) => /^build\.(ya?ml|json)$/.test(base(f)))).toEqual(['build.yaml']);
+    expect(files.filter((f) => /^build\.(ya?ml|json)$/.test(base(f)))).toEqual([]);
+    expect(files).toContain('apparmor.txt');
     expect(files).toContain('repository.yaml');
     expect(parse(readFileSync(join(root, 'repository.yaml'), 'utf8'))).toMatchObject({
       name: expect.any(String),
@@ -126,12 +174,38 @@ describe('as the Supervisor sees it', () => {
     expect(errors).toEqual([]);
 
     const run = await startLikeRunSh(root, options);
+    const code = await run.stop();
 
     expect(run.health.status).toBe(200);
     expect(run.status.state).toBe('connected');
-    expect(run.code).toBe(0);
-    expect(run.output).not.toContain(token);
+    expect(code).toBe(0);
+    expect(run.output()).not.toContain(token);
     process.stdout.write(`[packaging] start to /health: ${run.ms.toFixed(0)} ms\n`);
+  });
+
+  test("the image's HEALTHCHECK passes from inside the container, which may reach nothing else", async () => {
+    const token = addons.secret(await ha.mint());
+    const { options } = supervisorOptions(config.schema, config.options, {
+      home_assistant_url: ha.url,
+      access_token: token,
+    });
+    // 127.0.0.2 plays the ingress proxy; the check runs from 127.0.0.1 as
+    // Docker runs it inside the container.
+    const run = await startLikeRunSh(root, options, '127.0.0.2');
+    const [command, ...args] = healthcheckCommand(run.port) as [string, ...string[]];
+    let healthy: ReturnType<typeof spawnSync>;
+    let inside: { status: number };
+    try {
+      healthy = spawnSync(command, args, { encoding: 'utf8', timeout: 10_000 });
+      inside = await getFrom('127.0.0.1', run.port, '/api/status');
+    } finally {
+      await run.stop();
+    }
+    const stopped = spawnSync(command, args, { encoding: 'utf8', timeout: 10_000 });
+
+    expect(healthy.status, String(healthy.stderr)).toBe(0);
+    expect(inside.status).toBe(403);
+    expect(stopped.status).not.toBe(0);
   });
 
   test('the Supervisor refuses what the schema does not allow', () => {
@@ -198,6 +272,7 @@ test("the Dockerfile's build steps, run on a fresh clone, give a program under 2
     access_token: token,
   });
   const run = await startLikeRunSh(app, options);
+  await run.stop();
 
   expect(readdirSync(app).sort()).toEqual(['dist', 'node_modules', 'package.json']);
   expect(bytes).toBeLessThan(25 * 2 ** 20);
