@@ -102,7 +102,10 @@ async function startCredentialWork(
     // The refresh job re-reads on its schedule; the TTL bounds staleness between runs.
     ttlMs: 5 * 60_000,
     fallback: config.tokenSource === 'ssm' ? config.accessToken : undefined,
-    knownBad: await KnownBadTokens.open(dataDir, config.homeAssistantUrl),
+    knownBad: await KnownBadTokens.open(dataDir, config.homeAssistantUrl, (problem) => {
+      log.warning(problem);
+      status.addNotice(problem);
+    }),
   });
   const connection = new HaConnection({
     url: config.homeAssistantUrl,
