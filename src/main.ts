@@ -31,6 +31,8 @@ interface Env {
   host: string;
   supervised: boolean;
   ingressPeer: string;
+  /** The Supervisor sets TZ to Home Assistant's time zone: schedules are read in it. */
+  timezone: string | undefined;
 }
 
 function readEnv(env: NodeJS.ProcessEnv): Env {
@@ -45,6 +47,7 @@ function readEnv(env: NodeJS.ProcessEnv): Env {
     supervised,
     // A parameter so tests can stand in for the Supervisor on loopback.
     ingressPeer: env.INGRESS_PEER ?? '172.30.32.2',
+    timezone: env.TZ || undefined,
   };
 }
 
@@ -87,6 +90,7 @@ async function startCredentialWork(
   dataDir: string,
   status: StatusModel,
   log: Logger,
+  timezone: string | undefined,
 ): Promise<CredentialWork> {
   const source = await createSource(config, log);
   const check = createTokenCheck(config.homeAssistantUrl);
@@ -121,6 +125,7 @@ async function startCredentialWork(
     status,
     log: log.child('schedule'),
     clock: systemClock,
+    timezone,
   });
   const rotator = new Rotator({
     config: config.rotation,
@@ -142,6 +147,7 @@ async function startCredentialWork(
           status,
           log: log.child('schedule'),
           clock: systemClock,
+          timezone,
         })
       : undefined;
   connection.start();
@@ -236,7 +242,7 @@ async function main(): Promise<void> {
     log.info(
       `Token source: ${options.config.tokenSource}; Home Assistant at ${options.config.homeAssistantUrl}`,
     );
-    work = await startCredentialWork(options.config, env.dataDir, status, log);
+    work = await startCredentialWork(options.config, env.dataDir, status, log, env.timezone);
   } else {
     for (const problem of options.problems) log.error(`Option problem: ${problem}`);
     status.setProblems(options.problems);
