@@ -1,3 +1,4 @@
+import { networkInterfaces } from 'node:os';
 import { type ServerType, serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { systemClock } from './clock.js';
@@ -33,6 +34,8 @@ interface Env {
   ingressPeer: string;
   /** The Supervisor sets TZ to Home Assistant's time zone: schedules are read in it. */
   timezone: string | undefined;
+  /** Standalone: further names the server is reached by, beside its address and localhost. */
+  allowedHosts: string[];
 }
 
 function readEnv(env: NodeJS.ProcessEnv): Env {
@@ -48,6 +51,7 @@ function readEnv(env: NodeJS.ProcessEnv): Env {
     // A parameter so tests can stand in for the Supervisor on loopback.
     ingressPeer: env.INGRESS_PEER ?? '172.30.32.2',
     timezone: env.TZ || undefined,
+    allowedHosts: (env.ALLOWED_HOSTS ?? '').split(','),
   };
 }
 
@@ -201,6 +205,17 @@ async function main(): Promise<void> {
     guard: env.supervised
       ? { allowedPeer: env.ingressPeer, peerOf: (c) => getConnInfo(c).remote.address }
       : undefined,
+    hosts: env.supervised
+      ? undefined
+      : {
+          bind: env.host,
+          port: env.port,
+          extra: env.allowedHosts,
+          interfaces: () =>
+            Object.values(networkInterfaces()).flatMap((list) =>
+              (list ?? []).map((i) => i.address),
+            ),
+        },
   });
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: env.port, hostname: env.host }, () => resolve(s));
