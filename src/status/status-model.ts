@@ -56,7 +56,7 @@ export interface ScheduleInfo {
   nextRunAt?: string;
 }
 
-/** Token rotation (DESIGN.md C8): what the last run did and what is still to revoke. */
+/** Token rotation (docs/rotation.md): what the last run did and what is still to revoke. */
 export interface RotationInfo {
   available: boolean;
   /** Why rotation cannot run, when it cannot. */
