@@ -157,7 +157,7 @@ export function createApp(deps: AppDeps): Hono {
   app.onError((error, c) => {
     if (error instanceof HTTPException) return error.getResponse();
     // Internals never leak into a response; the log redacts what it prints.
-    deps.log.error(`${c.req.method} ${c.req.path} failed`, error);
+    deps.log.error(`${c.req.method} ${c.req.path.slice(0, MAX_LOGGED * 4)} failed`, error);
     return c.json({ error: 'Internal error; see the add-on log.' }, 500);
   });
   return app;
