@@ -115,6 +115,9 @@ export function createApp(deps: AppDeps): Hono {
       frameAncestors: ["'self'"],
     },
     strictTransportSecurity: false,
+    // Same reason: the first document of an origin decides its agent cluster,
+    // and through ingress that is Home Assistant's frontend, not this page.
+    originAgentCluster: false,
   });
   app.get('/', pageHeaders, (c) => {
     const nonce = c.get('secureHeadersNonce') as string;
