@@ -168,11 +168,11 @@ export class StatusModel {
     this.#changed();
   }
 
-  /** Adds a notice (once) and records it as a warning event. */
-  addNotice(message: string): void {
+  /** Adds a notice (once) and records it as a warning event from `source`. */
+  addNotice(message: string, source = 'files'): void {
     if (this.#notices.includes(message)) return;
     this.#notices = [...this.#notices, message];
-    this.event('warning', 'files', message);
+    this.event('warning', source, message);
   }
 
   updateToken(info: Partial<TokenInfo> & Pick<TokenInfo, 'source' | 'sourceDescription'>): void {
