@@ -1,3 +1,4 @@
+import { networkInterfaces } from 'node:os';
 import { type ServerType, serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { systemClock } from './clock.js';
@@ -31,6 +32,10 @@ interface Env {
   host: string;
   supervised: boolean;
   ingressPeer: string;
+  /** The Supervisor sets TZ to Home Assistant's time zone: schedules are read in it. */
+  timezone: string | undefined;
+  /** Standalone: further names the server is reached by, beside its address and localhost. */
+  allowedHosts: string[];
 }
 
 function readEnv(env: NodeJS.ProcessEnv): Env {
@@ -45,6 +50,8 @@ function readEnv(env: NodeJS.ProcessEnv): Env {
     supervised,
     // A parameter so tests can stand in for the Supervisor on loopback.
     ingressPeer: env.INGRESS_PEER ?? '172.30.32.2',
+    timezone: env.TZ || undefined,
+    allowedHosts: (env.ALLOWED_HOSTS ?? '').split(','),
   };
 }
 
@@ -87,6 +94,7 @@ async function startCredentialWork(
   dataDir: string,
   status: StatusModel,
   log: Logger,
+  timezone: string | undefined,
 ): Promise<CredentialWork> {
   const source = await createSource(config, log);
   const check = createTokenCheck(config.homeAssistantUrl);
@@ -102,7 +110,10 @@ async function startCredentialWork(
     // The refresh job re-reads on its schedule; the TTL bounds staleness between runs.
     ttlMs: 5 * 60_000,
     fallback: config.tokenSource === 'ssm' ? config.accessToken : undefined,
-    knownBad: await KnownBadTokens.open(dataDir, config.homeAssistantUrl),
+    knownBad: await KnownBadTokens.open(dataDir, config.homeAssistantUrl, (problem) => {
+      log.warning(problem);
+      status.addNotice(problem);
+    }),
   });
   const connection = new HaConnection({
     url: config.homeAssistantUrl,
@@ -118,6 +129,7 @@ async function startCredentialWork(
     status,
     log: log.child('schedule'),
     clock: systemClock,
+    timezone,
   });
   const rotator = new Rotator({
     config: config.rotation,
@@ -139,6 +151,7 @@ async function startCredentialWork(
           status,
           log: log.child('schedule'),
           clock: systemClock,
+          timezone,
         })
       : undefined;
   connection.start();
@@ -192,6 +205,17 @@ async function main(): Promise<void> {
     guard: env.supervised
       ? { allowedPeer: env.ingressPeer, peerOf: (c) => getConnInfo(c).remote.address }
       : undefined,
+    hosts: env.supervised
+      ? undefined
+      : {
+          bind: env.host,
+          port: env.port,
+          extra: env.allowedHosts,
+          interfaces: () =>
+            Object.values(networkInterfaces()).flatMap((list) =>
+              (list ?? []).map((i) => i.address),
+            ),
+        },
   });
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: env.port, hostname: env.host }, () => resolve(s));
@@ -233,7 +257,7 @@ async function main(): Promise<void> {
     log.info(
       `Token source: ${options.config.tokenSource}; Home Assistant at ${options.config.homeAssistantUrl}`,
     );
-    work = await startCredentialWork(options.config, env.dataDir, status, log);
+    work = await startCredentialWork(options.config, env.dataDir, status, log, env.timezone);
   } else {
     for (const problem of options.problems) log.error(`Option problem: ${problem}`);
     status.setProblems(options.problems);

@@ -56,7 +56,7 @@ export interface ScheduleInfo {
   nextRunAt?: string;
 }
 
-/** Token rotation (DESIGN.md C8): what the last run did and what is still to revoke. */
+/** Token rotation (docs/rotation.md): what the last run did and what is still to revoke. */
 export interface RotationInfo {
   available: boolean;
   /** Why rotation cannot run, when it cannot. */
@@ -88,6 +88,8 @@ export interface StatusSnapshot {
   degradedSince?: string;
   startedAt: string;
   problems: string[];
+  /** What the user should know that is not a state, e.g. a damaged file in DATA_DIR. */
+  notices: string[];
   token?: TokenInfo;
   connection?: ConnectionInfo;
   schedules: ScheduleInfo[];
@@ -107,6 +109,7 @@ export class StatusModel {
   /** Set while a fallback stands in for the source; turns `connected` into `degraded`. */
   #degraded: { reason: string; since: string } | undefined;
   #problems: string[] = [];
+  #notices: string[] = [];
   #token: TokenInfo | undefined;
   #connection: ConnectionInfo | undefined;
   readonly #schedules = new Map<string, ScheduleInfo>();
@@ -163,6 +166,13 @@ export class StatusModel {
   setProblems(problems: readonly string[]): void {
     this.#problems = [...problems];
     this.#changed();
+  }
+
+  /** Adds a notice (once) and records it as a warning event from `source`. */
+  addNotice(message: string, source = 'files'): void {
+    if (this.#notices.includes(message)) return;
+    this.#notices = [...this.#notices, message];
+    this.event('warning', source, message);
   }
 
   updateToken(info: Partial<TokenInfo> & Pick<TokenInfo, 'source' | 'sourceDescription'>): void {
@@ -222,6 +232,7 @@ export class StatusModel {
       degradedSince: this.#degraded?.since,
       startedAt: this.#startedAt,
       problems: this.#problems,
+      notices: this.#notices,
       token: this.#token,
       connection: this.#connection,
       schedules: [...this.#schedules.values()],

@@ -55,6 +55,13 @@ export const Overall: FC<Props> = ({ s, now }) => (
       {headline(s, now)}
     </p>
     <Fix s={s} now={now} />
+    {s.notices.length > 0 && (
+      <ul class="notices" aria-label="Notices">
+        {s.notices.map((n) => (
+          <li>{n}</li>
+        ))}
+      </ul>
+    )}
     <p class="muted">
       In this state since {ago(s.since, now)}
       {s.degradedSince ? `; on a fallback since ${ago(s.degradedSince, now)}` : ''}.
