@@ -184,7 +184,7 @@ describe('rotation', () => {
 
     const status = await addon.waitForStatus(
       'a scheduled rotation',
-      (s) => s.rotation?.lastResult === 'ok',
+      (s) => s.schedules.find((j) => j.name === 'rotation')?.lastResult === 'ok',
       30_000,
     );
     addons.secret((await readParameter(parameter)).value);

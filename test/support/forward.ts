@@ -15,6 +15,8 @@ export function forward(
     headers?: IncomingHttpHeaders;
     localAddress?: string;
     onError?: () => void;
+    /** Called instead of passing the answer back (the answer is then read and thrown away). */
+    onAnswer?: () => void;
   } = {},
 ): void {
   const upstream = request(
@@ -27,6 +29,11 @@ export function forward(
       headers: options.headers ?? req.headers,
     },
     (answer) => {
+      if (options.onAnswer) {
+        answer.resume();
+        answer.on('end', options.onAnswer);
+        return;
+      }
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     },
