@@ -17,6 +17,17 @@ const KEEP_FINISHED = 1;
 
 const KINDS: readonly StateKind[] = ['minting', 'minted', 'published', 'revoking', ...TERMINAL];
 
+/** A record could not be written: the step it prepares must not happen. */
+export class JournalWriteError extends Error {
+  readonly record: RotationRecord;
+  constructor(file: string, record: RotationRecord, cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException)?.code;
+    super(`Could not write the rotation journal ${file}${code ? ` (${code})` : ''}`, { cause });
+    this.name = 'JournalWriteError';
+    this.record = record;
+  }
+}
+
 export class RotationJournal {
   readonly #file: string;
   readonly #dir: string;
@@ -78,19 +89,26 @@ export class RotationJournal {
     return this.#records.filter((r) => r.credential === credential).at(-1);
   }
 
-  /** Adds or replaces (by client_name) a record, and waits until it is on disk. */
+  /**
+   * Adds or replaces (by client_name) a record once it is on disk: what is
+   * in memory is never ahead of the file. Callers hold the journal to
+   * themselves (Settler.exclusive), so writes do not interleave.
+   */
   async put(record: RotationRecord): Promise<RotationRecord> {
     const stamped = { ...record, updatedAt: new Date(this.#clock.now()).toISOString() };
     const others = this.#records.filter((r) => r.clientName !== record.clientName);
-    this.#records = prune([...others, stamped]);
-    await this.#save();
+    const next = prune([...others, stamped]);
+    try {
+      await this.#save(next);
+    } catch (error) {
+      throw new JournalWriteError(this.#file, stamped, error);
+    }
+    this.#records = next;
     return stamped;
   }
 
-  async #save(): Promise<void> {
-    await writePrivateFile(this.#file, () =>
-      this.#records.map((r) => `${JSON.stringify(r)}\n`).join(''),
-    );
+  async #save(records: readonly RotationRecord[]): Promise<void> {
+    await writePrivateFile(this.#file, () => records.map((r) => `${JSON.stringify(r)}\n`).join(''));
   }
 
   /** The previous release's pending revocations become records; the old file is renamed after. */
@@ -119,7 +137,7 @@ export class RotationJournal {
         this.#records.push(record);
     }
     // Written before the old file goes: a crash in between migrates again (same names, no duplicates).
-    await this.#save();
+    await this.#save(this.#records);
     await rename(legacy, Array.isArray(items) ? `${legacy}.migrated` : `${legacy}.damaged`);
     return problems;
   }

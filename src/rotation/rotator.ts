@@ -93,9 +93,10 @@ export class Rotator {
     clearTimeout(timer);
   }
 
-  /** One settle pass now (tests, and after a lost answer). */
-  settle(): Promise<void> {
-    return this.#settler?.tick() ?? Promise.resolve();
+  /** One settle pass now, after any pass or rotation in progress. Never throws. */
+  async settle(): Promise<void> {
+    const settler = this.#settler;
+    await settler?.exclusive(() => settler.pass()).catch(() => undefined);
   }
 
   /**

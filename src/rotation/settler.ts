@@ -6,7 +6,7 @@ import { describeError, type Logger } from '../log.js';
 import type { StatusModel } from '../status/status-model.js';
 import { Token } from '../tokens/token.js';
 import type { TokenManager } from '../tokens/token-manager.js';
-import type { RotationJournal } from './journal.js';
+import { JournalWriteError, type RotationJournal } from './journal.js';
 import { isTerminal, type RotationRecord } from './record.js';
 import { type Action, recover, type World } from './recovery.js';
 
@@ -173,11 +173,16 @@ export class Settler {
   }
 
   #failed(record: RotationRecord, action: Action | undefined, error: unknown): void {
-    const what =
-      action && action.kind !== 'none' && action.kind !== 'wait'
+    // A journal write names its file and error code only: the cause names a
+    // random temporary file, which would make every retry a new line.
+    const journal = error instanceof JournalWriteError;
+    const what = journal
+      ? `record "${error.record.state.kind}" in the journal`
+      : action && action.kind !== 'none' && action.kind !== 'wait'
         ? describeAction(action)
         : 'settle it';
-    const line = `Rotation "${record.clientName}" (${record.state.kind}): could not ${what}: ${describeError(error)}. Trying again every ${Math.round((this.#o.checkEveryMs ?? 5000) / 1000)} s.`;
+    const detail = journal ? `${error.name}: ${error.message}` : describeError(error);
+    const line = `Rotation "${record.clientName}" (${record.state.kind}): could not ${what}: ${detail}. Trying again every ${Math.round((this.#o.checkEveryMs ?? 5000) / 1000)} s.`;
     this.#waiting(record, line);
     if (this.#lastFailure.get(record.clientName) === line) return;
     this.#lastFailure.set(record.clientName, line);
