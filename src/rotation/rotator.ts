@@ -67,6 +67,8 @@ export class Rotator {
           checkEveryMs: options.checkEveryMs,
         })
       : undefined;
+    // The pending list never shows the token in use: recomputed when it changes.
+    options.tokens.onChange?.(() => this.#report());
     this.#report();
   }
 

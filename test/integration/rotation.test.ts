@@ -9,7 +9,7 @@ import { sharedHa } from '../support/shared-ha.js';
 import { putToken, ssmAddonOptions, TEST_AWS, uniqueParameter } from '../support/ssm.js';
 import { useSsm } from '../support/ssm-session.js';
 
-// Rotation (DESIGN.md C8) against the real Home Assistant and moto. The grace
+// Rotation (docs/rotation.md) against the real Home Assistant and moto. The grace
 // period is the real minimum, one minute: the two tests that wait it out are
 // the slowest in the suite, and that is the point — nothing is faked here.
 const ha = sharedHa();
