@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { SsmSource } from '../credentials/ssm-source.js';
 import { failpoint } from '../failpoints.js';
-import { HaCommandError, mintLongLivedToken } from '../ha/auth-commands.js';
+import { mintLongLivedToken } from '../ha/auth-commands.js';
 import type { HaConnection } from '../ha/connection.js';
 import type { TokenCheck } from '../ha/rest.js';
 import { describeError, type Logger } from '../log.js';
@@ -11,6 +11,7 @@ import type { StatusModel } from '../status/status-model.js';
 import { Token } from '../tokens/token.js';
 import type { TokenManager } from '../tokens/token-manager.js';
 import { RotationJournal } from './journal.js';
+import { messageOf, mintFailure, rotationOutcome, tokenToReplace } from './outcome.js';
 import { ADDON_CREDENTIAL, isUnsettled, type RotationRecord, type TokenRef } from './record.js';
 import { rotationInfo } from './report.js';
 import { Settler } from './settler.js';
@@ -155,7 +156,7 @@ export class Rotator {
           'Not connected to Home Assistant: rotation mints the new token over the live connection.',
       };
     }
-    const replaced = await this.#replaceable(publisher);
+    const replaced = await tokenToReplace(publisher, this.#o.tokens);
     if (typeof replaced === 'string') return { ok: false, message: replaced };
 
     this.#setStep('mint');
@@ -228,28 +229,6 @@ export class Rotator {
     );
   }
 
-  /** The token to replace: what SSM holds, and only if the add-on uses it. */
-  async #replaceable(publisher: NonNullable<RotatorOptions['publisher']>): Promise<Token | string> {
-    const { tokens } = this.#o;
-    let inSsm: Token;
-    try {
-      inSsm = Token.parse((await publisher.read()).value, publisher.description);
-    } catch (error) {
-      return `Cannot rotate: ${messageOf(error)} Rotation replaces the token in ${publisher.description}, so it must read it first.`;
-    }
-    if (!tokens.peek()?.equals(inSsm)) await tokens.refresh({ fresh: true });
-    const inUse = tokens.peek();
-    if (!inUse?.equals(inSsm)) {
-      // On the access_token fallback, the token in use is not the one SSM holds:
-      // rotating would queue the wrong token for revocation.
-      return `Cannot rotate: the add-on uses ${inUse ? `token ${inUse.masked}` : 'no token'}, not the token ${inSsm.masked} in ${publisher.description}${inUse ? ' (the access_token fallback, or a token Home Assistant rejected)' : ''}. Rotation replaces the token in SSM, and only once the add-on uses it.`;
-    }
-    if (!inSsm.refreshTokenId) {
-      return `Cannot rotate: the token in ${publisher.description} has no refresh-token id, so it could not be revoked afterwards.`;
-    }
-    return inSsm;
-  }
-
   /** Runs the settle pass for this rotation and says where it ended. */
   async #settled(
     settler: Settler,
@@ -259,30 +238,13 @@ export class Rotator {
     version?: number,
   ): Promise<JobOutcome> {
     await settler.pass(clientName);
-    const record = this.#journal.records.find((r) => r.clientName === clientName);
-    const waiting = settler.waiting.get(clientName);
-    const state = record?.state.kind;
-    const note = record?.note ?? '';
-    if (state === 'revoking' || state === 'done') {
-      const lost = failure ? ` (${failure}; but the write landed: SSM holds the new token)` : '';
-      const v = version === undefined ? '' : ` (version ${version})`;
-      return {
-        ok: true,
-        message: `Rotated to token ${minted?.masked ?? record?.minted?.masked}${v}${lost}; ${note}`,
-      };
-    }
-    const head = failure ? `${failure}. ` : '';
-    if (state === 'rolled-back' || state === 'abandoned')
-      return { ok: false, message: `${head}${note}` };
-    if (state === 'published')
-      return {
-        ok: false,
-        message: `${head}SSM holds the new token ${minted?.masked}, but the add-on has not switched to it yet: ${waiting ?? ''} It keeps trying.`,
-      };
-    return {
-      ok: false,
-      message: `${head}Not settled yet (${state}): ${waiting ?? note} The add-on settles it as soon as Home Assistant and SSM answer: it keeps the new token if SSM holds it, and revokes it otherwise.`,
-    };
+    return rotationOutcome({
+      record: this.#journal.records.find((r) => r.clientName === clientName),
+      waiting: settler.waiting.get(clientName),
+      failure,
+      minted,
+      version,
+    });
   }
 
   #setStep(step: string): void {
@@ -314,20 +276,4 @@ function ref(token: Token): TokenRef {
     masked: token.masked,
     fingerprint: token.fingerprint,
   };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : describeError(error);
-}
-
-function mintFailure(error: unknown): string {
-  const detail = messageOf(error);
-  if (error instanceof HaCommandError && error.code === 'unknown_error') {
-    return (
-      `Home Assistant refused to mint a long-lived token (${detail}). The managed token must belong to a normal user: ` +
-      "Home Assistant's system users (such as the Supervisor's) cannot own long-lived tokens. Create a dedicated user " +
-      '(Settings → People → Users), create a long-lived token as that user, and store it in the parameter.'
-    );
-  }
-  return `Could not mint a new token: ${detail}`;
 }

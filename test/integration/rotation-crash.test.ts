@@ -1,9 +1,12 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { StatusSnapshot } from '../../src/status/status-model.js';
 import type { Addon } from '../support/addon.js';
 import { useAddons } from '../support/addon-session.js';
 import { haCommand } from '../support/ha-commands.js';
+import { waitFor } from '../support/ports.js';
 import { sharedHa } from '../support/shared-ha.js';
 import { putToken, SsmProxy, ssmAddonOptions, TEST_AWS, uniqueParameter } from '../support/ssm.js';
 import { useSsm } from '../support/ssm-session.js';
@@ -119,6 +122,9 @@ async function settle(
       type: 'auth/refresh_tokens',
     },
   );
+  const journal = await readFile(join(addon.dir, 'rotation-journal.jsonl'), 'utf8');
+  if (journal.includes(ssmValue) || journal.includes(base.old))
+    throw new Error('the journal holds a token value');
   const outcome: Omit<Outcome, 'next' | 'nextSsmWorks'> = {
     ...base,
     clientName,
@@ -186,6 +192,34 @@ async function publishAnswerLost(): Promise<Outcome> {
   }
 }
 
+/**
+ * The add-on is stopped (SIGTERM, as the Supervisor stops it) while the
+ * PutParameter answer is held back 2.5 s — after the write landed: it exits
+ * before the answer comes, and settles when started again.
+ */
+async function stoppedDuringPublish(): Promise<Outcome> {
+  const front = await SsmProxy.start(inject('motoUrl'));
+  try {
+    const { addon, parameter, old } = await start(ha.url, front.url);
+    front.mode = { kind: 'slow-answer', onlyFor: 'PutParameter', ms: 2500 };
+    const answering = rotate(addon).catch(() => undefined);
+    await waitFor(
+      'SSM to show the new version',
+      async () => (await readParameter(parameter)) !== old,
+    );
+    const stopped = await addon.stop();
+    if (stopped.code !== 0) throw new Error(`the add-on exited ${stopped.code} on SIGTERM`);
+    await answering;
+    front.mode = { kind: 'pass' };
+    addons.record(addon.output, ...addon.bodies);
+    const again = await addons.start(undefined, { dir: addon.dir });
+    await again.waitForStatus('connected again', (s) => s.state === 'connected');
+    return await settle(again, { parameter, old });
+  } finally {
+    await front.close();
+  }
+}
+
 const results = new Map<string, PromiseSettledResult<Outcome>>();
 
 beforeAll(async () => {
@@ -194,6 +228,7 @@ beforeAll(async () => {
     ...Object.keys(POINTS).map((p): [string, () => Promise<Outcome>] => [p, () => killAt(p)]),
     ['mint answer lost', mintAnswerLost],
     ['publish answer lost', publishAnswerLost],
+    ['stopped during publish', stoppedDuringPublish],
   ];
   const settled = await Promise.allSettled(cases.map(([, run]) => run()));
   for (const [i, [name]] of cases.entries())
@@ -251,6 +286,10 @@ describe('lost answers, without a crash', () => {
     expect(o.answer?.ok).toBe(false);
     expectInvariants(o, 'rolled-back');
     expect(o.events).toMatch(/Found the token "HA Token Manager [^"]+" that was minted/);
+  });
+
+  test('SIGTERM while the PutParameter answer is 2.5 s late (the write landed): settles after the restart', () => {
+    expectInvariants(outcome('stopped during publish'), 'done');
   });
 
   test('the PutParameter answer is lost but the write landed: the rotation completes, the old token is revoked after the grace period', () => {

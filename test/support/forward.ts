@@ -17,6 +17,8 @@ export function forward(
     onError?: () => void;
     /** Called instead of passing the answer back (the answer is then read and thrown away). */
     onAnswer?: () => void;
+    /** Holds the answer back this long before passing it on (the request has landed by then). */
+    answerDelayMs?: number;
   } = {},
 ): void {
   const upstream = request(
@@ -34,8 +36,12 @@ export function forward(
         answer.on('end', options.onAnswer);
         return;
       }
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
+      const pass = () => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      };
+      if (options.answerDelayMs) setTimeout(pass, options.answerDelayMs);
+      else pass();
     },
   );
   upstream.on('error', options.onError ?? (() => res.destroy()));

@@ -76,7 +76,9 @@ export type ProxyMode =
    * instead of passing the answer back: a lost answer. The SDK retries, and
    * each retry lands too.
    */
-  | { kind: 'drop-answer'; onlyFor: string };
+  | { kind: 'drop-answer'; onlyFor: string }
+  /** Forwards the request to moto (the write lands) and passes the answer back `ms` later. */
+  | { kind: 'slow-answer'; onlyFor: string; ms: number };
 
 /**
  * Stands between the add-on and moto, to produce what moto cannot: a service
@@ -134,6 +136,13 @@ export class SsmProxy {
       ) {
         if (proxy) proxy.droppedAnswers++;
         forward(req, res, upstream, { onAnswer: () => req.socket.destroy() });
+        return;
+      }
+      if (
+        mode.kind === 'slow-answer' &&
+        req.headers['x-amz-target'] === `AmazonSSM.${mode.onlyFor}`
+      ) {
+        forward(req, res, upstream, { answerDelayMs: mode.ms });
         return;
       }
       forward(req, res, upstream);
