@@ -102,7 +102,7 @@ export class Settler {
       let waitingFor: string | undefined;
       try {
         for (let step = 0; step < MAX_STEPS; step++) {
-          action = recover(record, await world.read());
+          action = recover(record, await world.read(record));
           if (action.kind === 'none' || action.kind === 'wait') {
             waitingFor = action.kind === 'wait' ? action.reason : undefined;
             break;
@@ -211,12 +211,13 @@ class WorldReader {
     this.#ha = undefined;
   }
 
-  async read(): Promise<World> {
-    this.#ssm ??= await this.#readSsm();
+  async read(record: RotationRecord): Promise<World> {
+    // Whether a mint happened is HA's to say: SSM is not asked (reads cost money and quota).
+    if (record.state.kind !== 'minting') this.#ssm ??= await this.#readSsm();
     this.#ha ??= await this.#readHa();
     return {
       now: this.#o.clock.now(),
-      ssm: this.#ssm,
+      ssm: this.#ssm ?? 'unknown',
       ha: this.#ha,
       inUse: this.#o.tokens.peek()?.refreshTokenId,
       graceMinutes: this.#o.graceMinutes,

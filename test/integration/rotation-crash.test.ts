@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
@@ -297,5 +298,52 @@ describe('lost answers, without a crash', () => {
     expect(o.answer, o.answer?.message).toMatchObject({ ok: true });
     expect(o.answer?.message).toMatch(/the write landed/);
     expectInvariants(o, 'done');
+  });
+});
+
+describe('upgrading and damage', () => {
+  test("the previous release's pending-revocations.json is migrated and revoked when due; a damaged journal line is reported, copied and the rest kept", async () => {
+    const parameter = uniqueParameter();
+    const live = addons.secret(await ha.mint());
+    const replaced = addons.secret(await ha.mint());
+    await putToken(moto, parameter, live);
+    const dir = await mkdtemp(join(tmpdir(), 'htm-upgrade-'));
+    await writeFile(
+      join(dir, 'options.json'),
+      JSON.stringify(
+        ssmAddonOptions(ha.url, ssm.proxy.url, parameter, { rotation_grace_minutes: 1 }),
+      ),
+    );
+    // As the previous release wrote it: a replaced token whose grace period is over.
+    await writeFile(
+      join(dir, 'pending-revocations.json'),
+      JSON.stringify([
+        {
+          refreshTokenId: issuer(replaced),
+          masked: `••••${replaced.slice(-4)}`,
+          dueAt: new Date(Date.now() - 1000).toISOString(),
+          reason: 'replaced by rotation',
+        },
+      ]),
+    );
+    await writeFile(join(dir, 'rotation-journal.jsonl'), '{"credential":"addon","clientNa\n');
+
+    const addon = await addons.start(undefined, { dir });
+    const settled = await addon.waitForStatus(
+      'the migrated revocation done',
+      (s) => s.rotation?.journal.some((j) => j.state === 'done') ?? false,
+    );
+
+    expect(await works(replaced)).toBe(false);
+    expect(await works(live)).toBe(true);
+    expect(settled.rotation?.problems.join('\n')).toMatch(
+      /rotation-journal.jsonl is damaged \(line 1 unreadable; a copy is kept as /,
+    );
+    expect(settled.events.map((e) => e.message).join('\n')).toMatch(/is damaged/);
+    expect(addon.output).toMatch(/ERROR .*rotation-journal.jsonl is damaged/);
+    const files = await readdir(dir);
+    expect(files).toContain('pending-revocations.json.migrated');
+    expect(files.some((f) => f.startsWith('rotation-journal.jsonl.damaged-'))).toBe(true);
+    expect((await addon.get('/')).body).toMatch(/is damaged/);
   });
 });
