@@ -237,7 +237,7 @@ export class Rotator {
     minted?: Token,
     version?: number,
   ): Promise<JobOutcome> {
-    await settler.pass(clientName);
+    await settler.pass(clientName, true);
     return rotationOutcome({
       record: this.#journal.records.find((r) => r.clientName === clientName),
       waiting: settler.waiting.get(clientName),

@@ -84,9 +84,11 @@ export class Settler {
   /**
    * One pass over the unfinished records (only `clientName`'s when given).
    * Call only inside `exclusive`. Each record's failure is logged with what
-   * was being done and does not stop the others.
+   * was being done and does not stop the others. `quiet`: the caller (the
+   * rotation that just ran) reports the outcome itself, so the steps taken
+   * here are not announced a second time.
    */
-  async pass(clientName?: string): Promise<void> {
+  async pass(clientName?: string, quiet = false): Promise<void> {
     const world = new WorldReader(this.#o);
     const records = this.#o.journal.records.filter(
       (r) => !isTerminal(r) && (clientName === undefined || r.clientName === clientName),
@@ -107,7 +109,7 @@ export class Settler {
             waitingFor = action.kind === 'wait' ? action.reason : undefined;
             break;
           }
-          const next = await this.#do(record, action, world);
+          const next = await this.#do(record, action, world, quiet);
           if (typeof next === 'string') {
             waitingFor = next;
             break;
@@ -127,6 +129,7 @@ export class Settler {
     record: RotationRecord,
     action: Exclude<Action, { kind: 'none' | 'wait' }>,
     world: WorldReader,
+    quiet: boolean,
   ): Promise<RotationRecord | string> {
     const { journal, status, log, connection, tokens } = this.#o;
     if (action.kind === 'switch') {
@@ -159,8 +162,12 @@ export class Settler {
     });
     const level =
       next.state.kind === 'rolled-back' || next.state.kind === 'abandoned' ? 'warning' : 'info';
-    status.event(level, 'rotation', action.next.note);
-    log[level](`Rotation "${record.clientName}": ${next.state.kind}: ${action.next.note}`);
+    const line = `Rotation "${record.clientName}": ${next.state.kind}: ${action.next.note}`;
+    if (quiet) log.debug(line);
+    else {
+      status.event(level, 'rotation', action.next.note);
+      log[level](line);
+    }
     this.#o.changed();
     return next;
   }

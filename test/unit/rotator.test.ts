@@ -40,6 +40,7 @@ async function setup(o: {
   connected?: boolean;
   /** The token in use is the access_token fallback: a refresh keeps it. */
   onFallback?: boolean;
+  publishFails?: boolean;
 }) {
   const clock = new FakeClock();
   const dir = await mkdtemp(join(tmpdir(), 'htm-rotator-'));
@@ -83,6 +84,7 @@ async function setup(o: {
     publisher: {
       description: 'SSM parameter /x',
       publish: async (value: string) => {
+        if (o.publishFails) throw new Error('AccessDenied: not allowed ssm:PutParameter');
         parameter.value = value;
         return 2;
       },
@@ -254,6 +256,36 @@ describe('Rotator', () => {
     expect(
       status.snapshot().events.slice(0, status.snapshot().events.length - before),
     ).toHaveLength(1);
+    await job.stop();
+    await rotator.stop();
+  });
+
+  test('a scheduled rotation that is rolled back: one warning, after the step events', async () => {
+    const { rotator, status, clock, sent, lines } = await setup({
+      inUse: OLD,
+      publishFails: true,
+      haTokens: [
+        { id: 'old-id', client_name: 'first' },
+        { id: 'new-id', client_name: 'x' },
+      ],
+    });
+    await rotator.start();
+    const job = new Job({
+      name: 'rotation',
+      expression: '0 0 1 1 *',
+      run: () => rotator.rotate('schedule'),
+      status,
+      log: memoryLogger().log,
+      clock,
+    });
+    const before = status.snapshot().events.length;
+    const outcome = await job.run('schedule');
+    const events = status.snapshot().events.slice(0, status.snapshot().events.length - before);
+
+    expect(outcome.message).toMatch(/AccessDenied[\s\S]*the new token was revoked/);
+    expect(sent).toContainEqual({ type: 'auth/delete_refresh_token', refresh_token_id: 'new-id' });
+    expect(events.filter((e) => e.level !== 'info')).toHaveLength(1);
+    expect(lines.filter((l) => / (WARNING|ERROR) /.test(l))).toEqual([]);
     await job.stop();
     await rotator.stop();
   });
