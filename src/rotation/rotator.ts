@@ -81,7 +81,8 @@ export class Rotator {
       this.#o.status.event('error', 'rotation', problem);
     }
     this.#report();
-    this.#settler?.start();
+    // The connection loads the token already: this shares that read.
+    this.#settler?.start(this.#o.tokens.current());
   }
 
   /** Stops the settle worker; gives a running rotation up to `waitMs` to finish. */

@@ -49,10 +49,15 @@ export class Settler {
     this.#o = options;
   }
 
-  start(): void {
+  /**
+   * Looks every few seconds; the first look once `ready` settles (the token
+   * manager's first load): the add-on then knows which token it uses, and a
+   * switch does not read SSM a second time at start.
+   */
+  start(ready: Promise<unknown> = Promise.resolve()): void {
     this.#timer = setInterval(() => void this.tick(), this.#o.checkEveryMs ?? 5000);
     this.#timer.unref();
-    void this.tick();
+    void ready.catch(() => undefined).then(() => this.tick());
   }
 
   stop(): void {

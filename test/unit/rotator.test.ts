@@ -75,6 +75,7 @@ async function setup(o: {
     } as unknown as HaConnection,
     tokens: {
       peek: () => inUse,
+      current: async () => inUse,
       refresh: async () => {
         if (!o.onFallback) inUse = Token.parse(parameter.value, 'test');
         return { ok: true, message: 'refreshed' };
