@@ -5,13 +5,13 @@ import { systemClock } from './clock.js';
 import { OptionsSource } from './credentials/options-source.js';
 import type { CredentialSource } from './credentials/source.js';
 import type { SsmSource } from './credentials/ssm-source.js';
+import { armedFailpoints, armFailpoints } from './failpoints.js';
 import { flushPrivateFiles } from './files.js';
 import { HaConnection } from './ha/connection.js';
 import { createTokenCheck } from './ha/rest.js';
 import { createApp } from './http/app.js';
 import { createLogger, type Logger } from './log.js';
 import { type Config, loadOptions } from './options.js';
-import { PendingRevocations } from './rotation/pending-revocations.js';
 import { Rotator } from './rotation/rotator.js';
 import { Job } from './schedule/job.js';
 import { StatusModel } from './status/status-model.js';
@@ -137,7 +137,7 @@ async function startCredentialWork(
     tokens,
     check,
     publisher: isPublisher(source) ? source : undefined,
-    pending: new PendingRevocations(dataDir),
+    dataDir,
     status,
     log: log.child('rotation'),
     clock: systemClock,
@@ -188,6 +188,16 @@ async function main(): Promise<void> {
   // A re-subscription HA rejects after a reconnect is an unhandled rejection in
   // home-assistant-js-websocket (issue #59): log it, don't die of it.
   process.on('unhandledRejection', (reason) => log.error('Unhandled rejection', reason));
+
+  // Failpoints (docs/rotation.md): off unless HTM_FAILPOINTS names them. "exit"
+  // is a SIGKILL of this process: a crash runs no handler and flushes nothing.
+  for (const problem of armFailpoints(process.env.HTM_FAILPOINTS ?? '', () => {
+    process.kill(process.pid, 'SIGKILL');
+    throw new Error('unreachable: SIGKILL did not end the process');
+  }))
+    log.error(problem);
+  if (armedFailpoints().length > 0)
+    log.warning(`Failpoints armed: ${armedFailpoints().join(', ')}`);
 
   let work: CredentialWork | undefined;
   const app = createApp({

@@ -56,7 +56,7 @@ export interface ScheduleInfo {
   nextRunAt?: string;
 }
 
-/** Token rotation (docs/rotation.md): what the last run did and what is still to revoke. */
+/** Token rotation (docs/rotation.md): the journal, and what is still to revoke. */
 export interface RotationInfo {
   available: boolean;
   /** Why rotation cannot run, when it cannot. */
@@ -64,11 +64,25 @@ export interface RotationInfo {
   running: boolean;
   step?: string;
   graceMinutes: number;
-  lastRunAt?: string;
-  lastResult?: 'ok' | 'failed';
-  lastMessage?: string;
-  lastDurationMs?: number;
+  /** Replaced tokens waiting for their revocation; never the token in use. */
   pending: { masked: string; dueAt: string }[];
+  /** The journal's records (unfinished ones, and the last finished one), oldest first. */
+  journal: RotationRecordInfo[];
+  /** A damaged journal file, and other problems reading it. */
+  problems: string[];
+}
+
+export interface RotationRecordInfo {
+  credential: string;
+  clientName: string;
+  state: string;
+  startedAt: string;
+  updatedAt: string;
+  minted?: string;
+  replaced?: string;
+  dueAt?: string;
+  note?: string;
+  waitingFor?: string;
 }
 
 export type EventLevel = 'info' | 'warning' | 'error';
@@ -197,6 +211,8 @@ export class StatusModel {
       running: false,
       graceMinutes: 0,
       pending: [],
+      journal: [],
+      problems: [],
       ...this.#rotation,
       ...info,
     };

@@ -185,7 +185,7 @@ describe('rotation', () => {
 
     const status = await addon.waitForStatus(
       'a scheduled rotation',
-      (s) => s.rotation?.lastResult === 'ok',
+      (s) => s.schedules.find((j) => j.name === 'rotation')?.lastResult === 'ok',
       75_000,
     );
     addons.secret((await readParameter(parameter)).value);
