@@ -7,6 +7,7 @@ import { createTokenCheck } from '../../src/ha/rest.js';
 import { createLogger } from '../../src/log.js';
 import { Token } from '../../src/tokens/token.js';
 import { useAddons } from '../support/addon-session.js';
+import { AuthHoldProxy } from '../support/auth-hold-proxy.js';
 import { waitFor } from '../support/ports.js';
 import { sharedHa } from '../support/shared-ha.js';
 import { putToken, ssmAddonOptions, TEST_AWS, uniqueParameter } from '../support/ssm.js';
@@ -117,5 +118,45 @@ describe('bounded waits', () => {
     expect((error as Error).name).toBe('HaUnavailableError');
     expect((error as Error).message).toMatch(/did not answer: timed out/);
     expect(Date.now() - startedAt).toBeLessThan(2000);
+  });
+});
+
+describe('the token of the live socket', () => {
+  test('a token adopted while a reconnecting socket authenticates with the old one: the connection ends on the new token', async () => {
+    const parameter = uniqueParameter();
+    const [oldToken, newToken] = [addons.secret(await ha.mint()), addons.secret(await ha.mint())];
+    await putToken(ssm.moto, parameter, oldToken);
+    const front = await AuthHoldProxy.start(ha.url);
+    const addon = await addons.start(ssmAddonOptions(front.url, ssm.proxy.url, parameter));
+    await addon.waitForStatus('connected', (s) => s.state === 'connected');
+
+    front.hold = true;
+    front.cutWebSockets(); // the library reconnects; its socket sends the old token, held
+    await waitFor(
+      'the old token on its way',
+      async () => front.heldCount > 0 || undefined,
+      10_000,
+      10,
+    );
+    await putToken(ssm.moto, parameter, newToken);
+    const refreshed = await addon.get('/api/refresh', { method: 'POST' }); // adopts it meanwhile
+    front.release(); // HA answers auth_ok to the old token now
+    const settled = await addon.waitForStatus(
+      'connected on the new token',
+      (s) => s.state === 'connected' && s.token?.version === 2,
+      10_000,
+    );
+
+    expect(refreshed.status).toBe(200);
+    expect(settled.connection?.token).toBe(`••••${newToken.slice(-4)}`);
+    expect(settled.connection?.token).toBe(settled.token?.masked);
+    // The truth from Home Assistant: revoking the new token closes the add-on's socket.
+    await ha.revoke(newToken);
+    await addon.waitForStatus(
+      'the socket closed by the revocation',
+      (s) => (s.connection?.reconnects ?? 0) > (settled.connection?.reconnects ?? 0),
+      10_000,
+    );
+    await front.close();
   });
 });
