@@ -107,15 +107,16 @@ export class Dialer {
     for (;;) {
       if (this.#stopped) throw ERR_CANNOT_CONNECT;
       let token: Token;
+      // First whether Home Assistant is there at all: while it is away, checking
+      // a token against it (GET /api/) fails too, and would push the backoff up.
+      if (!(await reachable())) {
+        if (!reportedUnreachable) events.unreachable();
+        reportedUnreachable = true;
+        await this.#sleep(this.#o.probeIntervalMs);
+        continue;
+      }
+      reportedUnreachable = false;
       try {
-        // Without a usable token there is nothing to send: don't probe for nothing.
-        if (!this.#usableCached()) await tokens.current();
-        if (!(await reachable())) {
-          if (!reportedUnreachable) events.unreachable();
-          reportedUnreachable = true;
-          await this.#sleep(this.#o.probeIntervalMs);
-          continue;
-        }
         token = await this.#tokenForSocket();
       } catch (error) {
         const rejected =

@@ -4,6 +4,7 @@ import {
   type HaWebSocket,
 } from 'home-assistant-js-websocket';
 import { afterEach, describe, expect, test, vi } from 'vitest';
+import { HaUnavailableError } from '../../src/errors.js';
 import { HaConnection } from '../../src/ha/connection.js';
 import type { Authenticate } from '../../src/ha/dialer.js';
 import { StatusModel } from '../../src/status/status-model.js';
@@ -52,15 +53,6 @@ function setup(options: { retryDelaysMs?: number[]; pingIntervalMs?: number } = 
   const first = jwt({ iss: 'first' });
   source.value = first;
   const { log, lines } = memoryLogger();
-  const tokens = new TokenManager({
-    source,
-    check: async () => {},
-    status,
-    log,
-    clock,
-    ttlMs: 60_000,
-    minReadIntervalMs: 0,
-  });
   /** Home Assistant as the connection meets it. */
   const ha = {
     up: true,
@@ -76,6 +68,17 @@ function setup(options: { retryDelaysMs?: number[]; pingIntervalMs?: number } = 
       return this.sockets.at(-1);
     },
   };
+  const tokens = new TokenManager({
+    source,
+    check: async () => {
+      if (!ha.up) throw new HaUnavailableError('Home Assistant did not answer: ECONNREFUSED.');
+    },
+    status,
+    log,
+    clock,
+    ttlMs: 60_000,
+    minReadIntervalMs: 0,
+  });
   const authenticate: Authenticate = async (token, hooks) => {
     if (ha.failNext > 0) {
       ha.failNext--;
@@ -141,6 +144,22 @@ describe('HaConnection', () => {
     expect(Date.now() - backAt).toBeLessThan(200);
     expect(ha.sent.length - sentBefore).toBe(1);
     expect(status.snapshot().connection?.reconnects).toBe(1);
+  });
+
+  test('Home Assistant down at start: connects as soon as it answers, not on the backoff', async () => {
+    const { ha, connection, connected, status } = setup({ retryDelaysMs: [1000, 5000] });
+    ha.up = false;
+    connection.start();
+    await vi.waitFor(() => expect(ha.probes).toBeGreaterThan(10), { interval: 2 });
+    expect(status.state).toBe('disconnected');
+    expect(status.snapshot().reason).toMatch(/does not accept connections/);
+
+    const backAt = Date.now();
+    ha.up = true;
+    await connected();
+
+    expect(Date.now() - backAt).toBeLessThan(200);
+    expect(ha.sent).toHaveLength(1);
   });
 
   test('a socket refused after the probe succeeds is retried on the backoff, not at the probe interval', async () => {
