@@ -135,7 +135,7 @@ export function translate(
     name === 'ThrottledException'
   ) {
     return fail(
-      `SSM throttled ${op.api} on ${parameter}${attempts ? ` (after ${attempts} attempts)` : ''}; the ${op.api} quota is shared by the account and region.${op.afterwards}`,
+      `SSM throttled ${op.verb}s of ${parameter}${attempts ? ` (after ${attempts} attempts)` : ''}; the ${op.api} quota is shared by the account and region.${op.afterwards}`,
       true,
     );
   }

@@ -58,7 +58,7 @@ test.each([
   [
     'write',
     named('ThrottlingException'),
-    /^SSM throttled PutParameter on \/ha\/token; the PutParameter quota/,
+    /^SSM throttled writes of \/ha\/token; the PutParameter quota/,
   ],
   ['write', named('TimeoutError'), /^SSM could not be reached to write \/ha\/token/],
   ['write', named('UnrecognizedClientException'), /credentials used to write SSM parameter/],
