@@ -1,10 +1,10 @@
 import { type Connection, createConnection, ERR_INVALID_AUTH } from 'home-assistant-js-websocket';
 import type { Clock } from '../clock.js';
-import { MalformedTokenError, TokenRejectedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { StatusModel } from '../status/status-model.js';
 import type { Token } from '../tokens/token.js';
 import type { TokenManager } from '../tokens/token-manager.js';
+import { ConnectionReport } from './connection-report.js';
 import { type Authenticate, Dialer } from './dialer.js';
 import { Heartbeat } from './heartbeat.js';
 import { createTcpProbe, type ReachabilityProbe } from './reachability.js';
@@ -42,7 +42,7 @@ const RETRY_DELAYS_MS = [250, 1000, 2000, 5000, 10_000, 30_000];
  * (docs/connection.md). home-assistant-js-websocket owns the Connection
  * object — commands, re-subscriptions, the trigger to reconnect after a drop;
  * the Dialer (dialer.ts, the library's `createSocket`) owns when and with
- * which token to try. This class wires the two, reports to the status model,
+ * which token to try. This class wires the two, reports (connection-report.ts),
  * keeps the socket on the token manager's current token, and adds the
  * heartbeat the library lacks.
  */
@@ -51,6 +51,7 @@ export class HaConnection {
   readonly #wsUrl: string;
   readonly #dialer: Dialer;
   readonly #heartbeat: Heartbeat;
+  readonly #report: ConnectionReport;
   #conn: Connection | undefined;
   #running = false;
   #reconnects = 0;
@@ -61,6 +62,7 @@ export class HaConnection {
 
   constructor(options: HaConnectionOptions) {
     this.#o = options;
+    this.#report = new ConnectionReport(options);
     const ws = new URL(options.url);
     ws.protocol = ws.protocol === 'https:' ? 'wss:' : 'ws:';
     ws.pathname = `${ws.pathname.replace(/\/$/, '')}/api/websocket`;
@@ -79,13 +81,13 @@ export class HaConnection {
       authenticate,
       reachable: options.reachable ?? createTcpProbe(options.url),
       events: {
-        noToken: (error, retryAt) => this.#noToken(error, retryAt),
+        noToken: (error, retryAt) => this.#report.noToken(error, retryAt),
         unreachable: () =>
-          this.#problem(
+          this.#report.problem(
             `Home Assistant at ${options.url} does not accept connections; checking every ${options.probeIntervalMs ?? PROBE_INTERVAL_MS} ms`,
             undefined,
           ),
-        failed: (reason, retryAt) => this.#problem(`${reason} at ${this.#wsUrl}`, retryAt),
+        failed: (reason, retryAt) => this.#report.problem(`${reason} at ${this.#wsUrl}`, retryAt),
       },
       clock: options.clock,
       log: options.log,
@@ -98,20 +100,9 @@ export class HaConnection {
       timeoutMs: options.pingTimeoutMs ?? 10_000,
       clock: options.clock,
       log: options.log,
-      onPong: (rttMs) =>
-        options.status.updateConnection({
-          url: options.url,
-          pingRttMs: rttMs,
-          lastPingAt: new Date(options.clock.now()).toISOString(),
-        }),
-      onMissed: () =>
-        options.status.event(
-          'warning',
-          'connection',
-          'Home Assistant stopped answering pings; reconnecting',
-        ),
+      onPong: (rttMs) => this.#report.pong(rttMs),
+      onMissed: () => this.#report.missedPong(),
     });
-    options.status.updateConnection({ url: options.url, connected: false, reconnects: 0 });
     options.tokens.onChange((token) => this.#onNewToken(token));
   }
 
@@ -128,7 +119,7 @@ export class HaConnection {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#o.status.setState('connecting', `Connecting to Home Assistant at ${this.#o.url}.`);
+    this.#report.starting();
     void this.#open();
   }
 
@@ -200,104 +191,36 @@ export class HaConnection {
   }
 
   #switchTo(conn: Connection, token: Token): void {
-    this.#o.log.info(`Reconnecting with the new token ${token.masked}`);
+    this.#report.switching(token);
     this.#switching = true;
-    this.#o.status.setState('connecting', `Switching to token ${token.masked}.`);
     conn.reconnect(true); // the library calls the dialer again, which takes the current token
   }
 
   /** Called for the first socket and after every reconnect. */
   #onReady(conn: Connection): void {
     if (conn !== this.#conn) return;
-    const { status, clock, log, tokens, url } = this.#o;
     const token = this.#dialer.tokenOf(conn.socket);
     this.#socketToken = token;
-    const latest = tokens.peek();
+    const latest = this.#o.tokens.peek();
     if (token && latest && !latest.equals(token)) {
       // Adopted between auth_ok and the library taking the socket: never stay on the old one.
       this.#switchTo(conn, latest);
       return;
     }
-    const now = new Date(clock.now()).toISOString();
-    status.updateConnection({
-      url,
-      connected: true,
-      haVersion: conn.haVersion,
-      token: token?.masked,
-      connectedSince: now,
-      nextAttemptAt: undefined,
-      reconnects: this.#reconnects,
-    });
-    status.setState('connected', `Connected to Home Assistant ${conn.haVersion} at ${url}.`);
-    status.event('info', 'connection', `Connected to Home Assistant ${conn.haVersion}`);
-    log.info(`Connected to Home Assistant ${conn.haVersion} at ${url}`);
+    this.#report.connected(conn.haVersion, token, this.#reconnects);
     void this.#heartbeat.ping(conn, () => conn === this.#conn);
   }
 
   #onDisconnected(conn: Connection): void {
     if (conn !== this.#conn) return;
-    const { status, clock, log, url } = this.#o;
     this.#socketToken = undefined;
-    const at = new Date(clock.now()).toISOString();
     if (this.#switching) {
       this.#switching = false;
-      status.updateConnection({
-        url,
-        connected: false,
-        token: undefined,
-        connectedSince: undefined,
-      });
+      this.#report.switched();
       return;
     }
     this.#reconnects++;
     this.#dialer.rereadBeforeNextSocket();
-    status.updateConnection({
-      url,
-      connected: false,
-      token: undefined,
-      connectedSince: undefined,
-      reconnects: this.#reconnects,
-      lastError: 'Connection lost',
-      lastErrorAt: at,
-      nextAttemptAt: at,
-    });
-    status.setState(
-      'disconnected',
-      `Lost the connection to Home Assistant at ${url}; reconnecting.`,
-    );
-    status.event('warning', 'connection', 'Connection to Home Assistant lost; reconnecting');
-    log.warning('Connection to Home Assistant lost; reconnecting');
-  }
-
-  #noToken(error: unknown, retryAt: number | undefined): void {
-    const { status, log } = this.#o;
-    const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof TokenRejectedError || error instanceof MalformedTokenError) {
-      // Only a new token helps; the refresh job or a restart brings one.
-      status.setState('unauthorized', message);
-      status.event('error', 'token', message);
-      log.error(message);
-      return;
-    }
-    this.#problem(message.replace(/\.$/, '') || 'Could not get a token', retryAt, error);
-  }
-
-  #problem(reason: string, retryAt: number | undefined, error?: unknown): void {
-    const { status, log, clock, url } = this.#o;
-    const now = clock.now();
-    status.updateConnection({
-      url,
-      connected: false,
-      lastError: reason,
-      lastErrorAt: new Date(now).toISOString(),
-      nextAttemptAt: retryAt === undefined ? undefined : new Date(retryAt).toISOString(),
-    });
-    const next =
-      retryAt === undefined ? '' : ` Next attempt in ${Math.ceil((retryAt - now) / 1000)} s.`;
-    status.setState('disconnected', `${reason}.${next}`);
-    log.warning(
-      `${reason}${retryAt === undefined ? '' : `; next attempt in ${retryAt - now} ms`}`,
-      error,
-    );
+    this.#report.lost(this.#reconnects);
   }
 }
