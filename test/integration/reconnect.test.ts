@@ -3,6 +3,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { createSsmClient } from '../../src/credentials/ssm-client.js';
 import { SsmSource } from '../../src/credentials/ssm-source.js';
 import { SourceError } from '../../src/errors.js';
+import { createTcpProbe } from '../../src/ha/reachability.js';
 import { createTokenCheck } from '../../src/ha/rest.js';
 import { createLogger } from '../../src/log.js';
 import { Token } from '../../src/tokens/token.js';
@@ -118,6 +119,35 @@ describe('bounded waits', () => {
     expect((error as Error).name).toBe('HaUnavailableError');
     expect((error as Error).message).toMatch(/did not answer: timed out/);
     expect(Date.now() - startedAt).toBeLessThan(2000);
+  });
+});
+
+describe('the readiness probe', () => {
+  test('answers true for a listener and false for a closed port, and sends nothing', async () => {
+    let received = 0;
+    let accepted = 0;
+    const listener: Server = createServer((socket) => {
+      accepted++;
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+      });
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const port = (listener.address() as { port: number }).port;
+
+    const open = await createTcpProbe(`http://127.0.0.1:${port}`)();
+    await waitFor(
+      'the probe to close its socket',
+      async () => accepted === 1 || undefined,
+      2000,
+      5,
+    );
+    await new Promise((resolve) => listener.close(resolve));
+    const closed = await createTcpProbe(`http://127.0.0.1:${port}`)();
+
+    expect(open).toBe(true);
+    expect(closed).toBe(false);
+    expect(received).toBe(0); // no request, no token: nothing Home Assistant could count
   });
 });
 
