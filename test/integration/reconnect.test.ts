@@ -73,6 +73,27 @@ describe('bounded waits', () => {
     expect(await ha.failedLogins()).toEqual([]);
   });
 
+  test('SSM slow but within the deadline: a token rotated and revoked outside is replaced before the revoked one is re-sent', async () => {
+    const parameter = uniqueParameter();
+    const [oldToken, newToken] = [addons.secret(await ha.mint()), addons.secret(await ha.mint())];
+    await putToken(ssm.moto, parameter, oldToken);
+    const addon = await addons.start(ssmAddonOptions(ha.url, ssm.proxy.url, parameter));
+    await addon.waitForStatus('connected', (s) => s.state === 'connected');
+    const failedBefore = (await ha.failedLogins()).length;
+
+    ssm.proxy.mode = { kind: 'latency', ms: 800 };
+    await putToken(ssm.moto, parameter, newToken);
+    await ha.revoke(oldToken); // closes the add-on's socket
+    const after = await addon.waitForStatus(
+      'connected with the new token',
+      (s) => s.state === 'connected' && s.connection?.token === `••••${newToken.slice(-4)}`,
+      10_000,
+    );
+
+    expect(after.token?.version).toBe(2);
+    expect((await ha.failedLogins()).length - failedBefore).toBe(0);
+  });
+
   test('an SSM endpoint that never answers fails the read within the timeouts, after the SDK retries', async () => {
     ssm.proxy.mode = { kind: 'blackhole' };
     const callsBefore = ssm.proxy.getParameterCalls;
