@@ -62,21 +62,16 @@ interface Running {
 async function createSource(config: Config, log: Logger): Promise<CredentialSource> {
   if (config.tokenSource === 'ssm' && config.ssm) {
     // Loaded only for SSM: the AWS SDK roughly doubles the idle footprint.
-    const [{ SSMClient }, { SsmSource }] = await Promise.all([
-      import('@aws-sdk/client-ssm'),
+    const [{ createSsmClient }, { SsmSource }] = await Promise.all([
+      import('./credentials/ssm-client.js'),
       import('./credentials/ssm-source.js'),
     ]);
-    const { region, endpoint, accessKeyId, secretAccessKey } = config.ssm;
-    const client = new SSMClient({
-      region,
-      endpoint,
-      // Static keys when given; otherwise the SDK's standard credential chain.
-      credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
-    });
+    // With connect and request timeouts (ssm-client.ts): no SSM call waits unbounded.
+    const client = createSsmClient(config.ssm);
     return new SsmSource({
       client,
       parameter: config.ssm.parameter,
-      region,
+      region: config.ssm.region,
       log: log.child('ssm'),
     });
   }

@@ -37,6 +37,8 @@ export interface ConnectionInfo {
   url: string;
   connected: boolean;
   haVersion?: string;
+  /** The masked token the open socket authenticated with (it can lag the token manager's). */
+  token?: string;
   connectedSince?: string;
   reconnects: number;
   pingRttMs?: number;

@@ -69,6 +69,10 @@ export async function deleteParameter(client: SSMClient, name: string): Promise<
 export type ProxyMode =
   | { kind: 'pass' }
   | { kind: 'down' }
+  /** Accepts and reads requests, never answers: a network path that drops the replies. */
+  | { kind: 'blackhole' }
+  /** Forwards each request after `ms`. */
+  | { kind: 'latency'; ms: number }
   /** An AWS JSON 1.1 error, exactly as SSM sends it (`__type` + `message`, HTTP 400). */
   | { kind: 'error'; type: string; message: string; status?: number; onlyFor?: string }
   /**
@@ -116,6 +120,14 @@ export class SsmProxy {
         proxy.getParameterCalls++;
       if (mode.kind === 'down') {
         req.socket.destroy();
+        return;
+      }
+      if (mode.kind === 'blackhole') {
+        req.resume();
+        return;
+      }
+      if (mode.kind === 'latency') {
+        setTimeout(() => forward(req, res, upstream), mode.ms);
         return;
       }
       if (
