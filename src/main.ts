@@ -1,6 +1,8 @@
 import { networkInterfaces } from 'node:os';
 import { type ServerType, serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Alerts } from './alerts/alerts.js';
+import { startAlerts } from './alerts/start.js';
 import { systemClock } from './clock.js';
 import { OptionsSource } from './credentials/options-source.js';
 import type { CredentialSource } from './credentials/source.js';
@@ -31,6 +33,12 @@ interface Env {
   port: number;
   host: string;
   supervised: boolean;
+  /** The add-on's SUPERVISOR_TOKEN: the way into the Core API for alerts (docs/alerts.md). */
+  supervisorToken: string | undefined;
+  /** The Supervisor's address; a parameter so tests can stand in for it on loopback. */
+  supervisorUrl: string;
+  /** How often alerts look for a restarted Home Assistant, in ms. */
+  alertsCheckMs: number | undefined;
   ingressPeer: string;
   /** The Supervisor sets TZ to Home Assistant's time zone: schedules are read in it. */
   timezone: string | undefined;
@@ -48,6 +56,9 @@ function readEnv(env: NodeJS.ProcessEnv): Env {
     // Supervisor's proxy connects over the hassio network.
     host: env.HOST ?? (supervised ? '0.0.0.0' : '127.0.0.1'),
     supervised,
+    supervisorToken: env.SUPERVISOR_TOKEN || undefined,
+    supervisorUrl: (env.SUPERVISOR_URL ?? 'http://supervisor').replace(/\/+$/, ''),
+    alertsCheckMs: env.ALERTS_CHECK_MS ? Number(env.ALERTS_CHECK_MS) : undefined,
     // A parameter so tests can stand in for the Supervisor on loopback.
     ingressPeer: env.INGRESS_PEER ?? '172.30.32.2',
     timezone: env.TZ || undefined,
@@ -195,6 +206,7 @@ async function main(): Promise<void> {
     log.warning(`Failpoints armed: ${armedFailpoints().join(', ')}`);
 
   let work: CredentialWork | undefined;
+  let alerts: Alerts | undefined;
   const app = createApp({
     status,
     log: log.child('http'),
@@ -247,6 +259,7 @@ async function main(): Promise<void> {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Keep-alive connections (the page's live updates) would hold close() open.
     (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+    await alerts?.stop();
     await work?.stop();
     await closed;
     await flushPrivateFiles(); // e.g. a rejected token recorded just before the signal
@@ -262,6 +275,20 @@ async function main(): Promise<void> {
     log.info(
       `Token source: ${options.config.tokenSource}; Home Assistant at ${options.config.homeAssistantUrl}`,
     );
+    if (env.supervisorToken) {
+      alerts = startAlerts({
+        supervisorUrl: env.supervisorUrl,
+        supervisorToken: env.supervisorToken,
+        config: options.config,
+        status,
+        log: log.child('alerts'),
+        clock: systemClock,
+        timezone: env.timezone,
+        checkMs: env.alertsCheckMs,
+      });
+    } else {
+      log.info('Alerts in Home Assistant are off: no Supervisor (standalone)');
+    }
     work = await startCredentialWork(options.config, env.dataDir, status, log, env.timezone);
   } else {
     for (const problem of options.problems) log.error(`Option problem: ${problem}`);

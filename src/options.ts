@@ -16,6 +16,7 @@ export const DEFAULTS = {
   log_level: 'info',
   rotation_grace_minutes: 15,
   token_lifespan_days: 365,
+  notifications: true,
 } as const;
 
 export interface SsmConfig {
@@ -36,6 +37,8 @@ export interface Config {
   readonly refreshSchedule: string;
   readonly logLevel: LogLevel;
   readonly rotation: RotationConfig;
+  /** Persistent notifications in Home Assistant for problems (src/alerts/); entities and events stay. */
+  readonly notifications: boolean;
 }
 
 export interface RotationConfig {
@@ -148,6 +151,7 @@ const schema = z
     log_level: z
       .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
       .default(DEFAULTS.log_level),
+    notifications: z.boolean({ error: 'must be true or false' }).default(DEFAULTS.notifications),
   })
   .superRefine((o, ctx) => {
     const problem = (path: string, message: string) =>
@@ -285,6 +289,7 @@ export function parseOptions(raw: unknown, now: Date = new Date()): OptionsResul
       kmsKeyId: o.ssm_kms_key_id,
     },
     logLevel: o.log_level,
+    notifications: o.notifications,
   };
   return { ok: true, config: Object.freeze(config), warnings };
 }

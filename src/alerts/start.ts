@@ -1,0 +1,60 @@
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { Config } from '../options.js';
+import { shortestInterval, upcomingRuns } from '../schedule/cron-check.js';
+import type { StatusModel } from '../status/status-model.js';
+import { Alerts } from './alerts.js';
+import { CoreApi } from './core-api.js';
+import { EXPIRY_WARNING_DAYS } from './credential-view.js';
+
+// Builds the alerts (docs/alerts.md) from the options and the Supervisor's
+// address, and finds the add-on's page for the notifications' links.
+
+/** The slug in config.yaml; installed from a repository the Supervisor prefixes it (`1a2b3c4d_…`). */
+const CONFIG_SLUG = 'ha_token_manager';
+
+export interface AlertsSetup {
+  supervisorUrl: string;
+  supervisorToken: string;
+  config: Config;
+  status: StatusModel;
+  log: Logger;
+  clock: Clock;
+  timezone: string | undefined;
+  checkMs?: number;
+}
+
+export function startAlerts(s: AlertsSetup): Alerts {
+  const api = new CoreApi({ supervisorUrl: s.supervisorUrl, token: s.supervisorToken });
+  let slug = CONFIG_SLUG;
+  const interval =
+    shortestInterval(upcomingRuns(s.config.refreshSchedule, 4, s.timezone)) ?? 3_600_000;
+  const alerts = new Alerts({
+    api,
+    status: s.status,
+    log: s.log,
+    clock: s.clock,
+    notifications: s.config.notifications,
+    view: {
+      // "A few refresh runs", at least a minute, at most an hour.
+      unreadableAfterMs: Math.min(3_600_000, Math.max(60_000, 3 * interval)),
+      expiryWarningMs: EXPIRY_WARNING_DAYS * 86_400_000,
+      unsettledAfterMs: 15 * 60_000,
+    },
+    // Home Assistant's frontend route for an add-on's ingress panel.
+    pageUrl: () => `/hassio/ingress/${slug}`,
+    checkMs: s.checkMs,
+  });
+  // The real slug, before the first notification if the Supervisor answers quickly.
+  void api
+    .supervisor('/addons/self/info')
+    .then((info) => {
+      if (typeof info.slug === 'string' && /^[a-z0-9_]+$/.test(info.slug)) slug = info.slug;
+    })
+    .catch((error) =>
+      s.log.warning(`Could not ask the Supervisor for the add-on's slug; links use ${slug}`, error),
+    )
+    .finally(() => alerts.start());
+  if (!s.config.notifications) s.log.info('Notifications in Home Assistant are off (option)');
+  return alerts;
+}
