@@ -2,7 +2,8 @@ import { networkInterfaces } from 'node:os';
 import { type ServerType, serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Alerts } from './alerts/alerts.js';
-import { startAlerts } from './alerts/start.js';
+import { HistoryRecorder } from './alerts/history.js';
+import { startAlerts, viewOptions } from './alerts/start.js';
 import { systemClock } from './clock.js';
 import { OptionsSource } from './credentials/options-source.js';
 import type { CredentialSource } from './credentials/source.js';
@@ -12,6 +13,8 @@ import { flushPrivateFiles } from './files.js';
 import { HaConnection } from './ha/connection.js';
 import { createTokenCheck } from './ha/rest.js';
 import { createApp } from './http/app.js';
+import type { PageExtras } from './http/page/extras.js';
+import { iamPolicy } from './http/page/iam-policy.js';
 import { createLogger, type Logger } from './log.js';
 import { type Config, loadOptions } from './options.js';
 import { Rotator } from './rotation/rotator.js';
@@ -207,7 +210,11 @@ async function main(): Promise<void> {
 
   let work: CredentialWork | undefined;
   let alerts: Alerts | undefined;
+  let history: HistoryRecorder | undefined;
+  // Filled in once the options are read.
+  const page: PageExtras = {};
   const app = createApp({
+    page,
     status,
     log: log.child('http'),
     clock: systemClock,
@@ -259,6 +266,7 @@ async function main(): Promise<void> {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Keep-alive connections (the page's live updates) would hold close() open.
     (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+    history?.stop();
     await alerts?.stop();
     await work?.stop();
     await closed;
@@ -275,6 +283,17 @@ async function main(): Promise<void> {
     log.info(
       `Token source: ${options.config.tokenSource}; Home Assistant at ${options.config.homeAssistantUrl}`,
     );
+    history = new HistoryRecorder(systemClock, viewOptions(options.config, env.timezone));
+    history.watch(status);
+    page.history = () => history?.tracks() ?? [];
+    if (options.config.ssm)
+      page.iamPolicy = iamPolicy(
+        options.config.ssm,
+        options.config.rotation.schedule !== undefined,
+      );
+    page.alerts = env.supervisorToken
+      ? `Alerts go to Home Assistant through the Supervisor${options.config.notifications ? '' : ' (notifications off)'}.`
+      : 'Alerts in Home Assistant are off: no Supervisor (standalone).';
     if (env.supervisorToken) {
       alerts = startAlerts({
         supervisorUrl: env.supervisorUrl,

@@ -5,7 +5,7 @@ import { shortestInterval, upcomingRuns } from '../schedule/cron-check.js';
 import type { StatusModel } from '../status/status-model.js';
 import { Alerts } from './alerts.js';
 import { CoreApi } from './core-api.js';
-import { EXPIRY_WARNING_DAYS } from './credential-view.js';
+import { EXPIRY_WARNING_DAYS, type ViewOptions } from './credential-view.js';
 
 // Builds the alerts (docs/alerts.md) from the options and the Supervisor's
 // address, and finds the add-on's page for the notifications' links.
@@ -24,23 +24,30 @@ export interface AlertsSetup {
   checkMs?: number;
 }
 
+/** The thresholds of the credential view for these options. */
+export function viewOptions(
+  config: Config,
+  timezone: string | undefined,
+): Omit<ViewOptions, 'now'> {
+  const interval = shortestInterval(upcomingRuns(config.refreshSchedule, 4, timezone)) ?? 3_600_000;
+  return {
+    // "A few refresh runs", at least a minute, at most an hour.
+    unreadableAfterMs: Math.min(3_600_000, Math.max(60_000, 3 * interval)),
+    expiryWarningMs: EXPIRY_WARNING_DAYS * 86_400_000,
+    unsettledAfterMs: 15 * 60_000,
+  };
+}
+
 export function startAlerts(s: AlertsSetup): Alerts {
   const api = new CoreApi({ supervisorUrl: s.supervisorUrl, token: s.supervisorToken });
   let slug = CONFIG_SLUG;
-  const interval =
-    shortestInterval(upcomingRuns(s.config.refreshSchedule, 4, s.timezone)) ?? 3_600_000;
   const alerts = new Alerts({
     api,
     status: s.status,
     log: s.log,
     clock: s.clock,
     notifications: s.config.notifications,
-    view: {
-      // "A few refresh runs", at least a minute, at most an hour.
-      unreadableAfterMs: Math.min(3_600_000, Math.max(60_000, 3 * interval)),
-      expiryWarningMs: EXPIRY_WARNING_DAYS * 86_400_000,
-      unsettledAfterMs: 15 * 60_000,
-    },
+    view: viewOptions(s.config, s.timezone),
     // Home Assistant's frontend route for an add-on's ingress panel.
     pageUrl: () => `/hassio/ingress/${slug}`,
     checkMs: s.checkMs,

@@ -1,12 +1,14 @@
 import type { FC } from 'hono/jsx';
 import type { ScheduleInfo, StatusSnapshot } from '../../status/status-model.js';
 import { CLIENT_SCRIPT } from './client.js';
+import { HelpCard, HistoryCard, type PageExtras } from './extras.js';
 import { age, ago, cronInWords, duration, headline, stateWords } from './format.js';
 import { STYLES } from './styles.js';
 
 interface Props {
   s: StatusSnapshot;
   now: number;
+  extras?: PageExtras;
 }
 
 const Field: FC<{ label: string; children?: unknown }> = ({ label, children }) => (
@@ -113,7 +115,12 @@ const ConnectionCard: FC<Props> = ({ s, now }) => {
             <Field label="Next attempt">{ago(c.nextAttemptAt, now)}</Field>
           )}
           <Field label="Last error">
-            {c.lastError && `${c.lastError} (${ago(c.lastErrorAt, now)})`}
+            {c.lastError &&
+              (c.connected ? (
+                <span class="resolved">{`Resolved: ${c.lastError} (${ago(c.lastErrorAt, now)})`}</span>
+              ) : (
+                `${c.lastError} (${ago(c.lastErrorAt, now)})`
+              ))}
           </Field>
         </dl>
       ) : (
@@ -250,6 +257,7 @@ const Cards: FC<Props> = (p) => (
     <ConnectionCard {...p} />
     <SchedulesCard {...p} />
     <RotationCard {...p} />
+    <HistoryCard extras={p.extras ?? {}} now={p.now} />
     <EventsCard {...p} />
   </>
 );
@@ -275,7 +283,7 @@ export const Page: FC<Props & { nonce: string; base?: string }> = ({ nonce, base
       <style nonce={nonce} dangerouslySetInnerHTML={{ __html: STYLES }} />
     </head>
     <body>
-      <header>
+      <header id="app-header">
         <h1>HA Token Manager</h1>
       </header>
       <main>
@@ -289,7 +297,13 @@ export const Page: FC<Props & { nonce: string; base?: string }> = ({ nonce, base
               Refresh now
             </button>
             {p.s.rotation?.available && (
-              <button id="rotate" type="button" data-action="rotate" data-progress="Rotating…">
+              <button
+                id="rotate"
+                type="button"
+                data-action="rotate"
+                data-progress="Rotating…"
+                data-confirm="Rotate the token now? A new token goes into SSM; the one in use now is revoked after the grace period."
+              >
                 Rotate now
               </button>
             )}
@@ -297,6 +311,7 @@ export const Page: FC<Props & { nonce: string; base?: string }> = ({ nonce, base
           </div>
         </section>
         <Cards {...p} />
+        <HelpCard extras={p.extras ?? {}} />
       </main>
       <script nonce={nonce} dangerouslySetInnerHTML={{ __html: CLIENT_SCRIPT }} />
     </body>
