@@ -6,6 +6,7 @@ import type { CoreApi } from './core-api.js';
 import { credentialView, type ViewOptions } from './credential-view.js';
 import { ADDON_PROBLEM_ENTITY, EntityPublisher, entityStates } from './entities.js';
 import { desiredNotifications, Notifier } from './notifications.js';
+import { ProblemAges } from './problem-ages.js';
 
 // Tells Home Assistant what the status model knows (docs/alerts.md): after
 // each change (debounced) and on every check tick it reconciles the
@@ -34,6 +35,7 @@ export class Alerts {
   readonly #o: AlertsOptions;
   readonly #notifier: Notifier;
   readonly #entities: EntityPublisher;
+  readonly #ages = new ProblemAges();
   #diff: BusEventDiff | undefined;
   #unsubscribe: (() => void) | undefined;
   #debounce: ReturnType<typeof setTimeout> | undefined;
@@ -126,7 +128,8 @@ export class Alerts {
   async #syncOnce(): Promise<void> {
     const { status, clock, log } = this.#o;
     const snapshot = status.snapshot();
-    const credentials = credentialView(snapshot, { ...this.#o.view, now: clock.now() });
+    const now = clock.now();
+    const credentials = this.#ages.filter(credentialView(snapshot, { ...this.#o.view, now }), now);
     try {
       if (this.#o.notifications) {
         await this.#notifier.reconcile(

@@ -1,4 +1,5 @@
 import type { StatusSnapshot } from '../status/status-model.js';
+import { type ConsumerView, credentialName } from './credential-view.js';
 
 // Events for Home Assistant's event bus, found by comparing one status
 // snapshot with the next: `issued` (rotation minted a token), `rotated` (the
@@ -17,12 +18,12 @@ export interface BusEvent {
 /** The token manager's event line on a rejection (src/tokens/token-manager.ts, reject()). */
 const REJECTED = /^Home Assistant rejected token (••••[A-Za-z0-9_-]{0,4})/;
 
-const NAMES: Record<string, string> = { addon: "Add-on's token" };
-
 export class BusEventDiff {
   /** clientName → the journal state and whether a minted token was seen. */
   readonly #records = new Map<string, { state: string; minted: boolean }>();
   readonly #seenEvents = new Set<string>();
+  /** Consumer name → its last state. */
+  readonly #consumers = new Map<string, string>();
   /** False for the first snapshot: what was already there is not news. */
   #primed = false;
 
@@ -39,7 +40,7 @@ export class BusEventDiff {
       const before = this.#records.get(r.clientName);
       this.#records.set(r.clientName, { state: r.state, minted: r.minted !== undefined });
       if (!primed) continue;
-      const data = { credential: r.credential, name: NAMES[r.credential] ?? r.credential };
+      const data = { credential: r.credential, name: credentialName(r.credential) };
       if (r.minted && !before?.minted)
         out.push({ type: 'ha_token_manager_issued', data: { ...data, token: r.minted } });
       const inUse = (x: string | undefined) => x === 'revoking' || x === 'done';
@@ -62,7 +63,17 @@ export class BusEventDiff {
       if (primed && match)
         out.push({
           type: 'ha_token_manager_rejected',
-          data: { credential: 'addon', name: NAMES.addon as string, token: match[1] },
+          data: { credential: 'addon', name: credentialName('addon'), token: match[1] },
+        });
+    }
+    // A consumer's token Home Assistant refused: its state turns `rejected`.
+    for (const c of (s as { consumers?: readonly ConsumerView[] }).consumers ?? []) {
+      const before = this.#consumers.get(c.name);
+      this.#consumers.set(c.name, c.state);
+      if (primed && c.state === 'rejected' && before !== 'rejected')
+        out.push({
+          type: 'ha_token_manager_rejected',
+          data: { credential: `consumer:${c.name}`, name: c.name, token: c.masked },
         });
     }
     // Keep the memory bounded by what the ring can still hold.

@@ -19,6 +19,8 @@ export interface CredentialProblem {
   kind: ProblemKind;
   /** One or two sentences: what is wrong and what to do. Never a token. */
   message: string;
+  /** Counts only once present this long (problem-ages.ts): the add-on may fix it by itself first. */
+  graceMs?: number;
 }
 
 /** What Home Assistant is told of one managed token; never its value. */
@@ -26,8 +28,8 @@ export interface ManagedCredential {
   /** Stable and safe in an entity id: `addon`, or a consumer's id. */
   id: string;
   name: string;
-  /** `ok`, the first problem's kind, or `unknown` while nothing is known yet. */
-  state: 'ok' | 'unknown' | ProblemKind;
+  /** `ok`, the first problem's kind, `unknown` while nothing is known yet, `retired` for a consumer no longer in the options. */
+  state: 'ok' | 'unknown' | 'retired' | ProblemKind;
   problems: CredentialProblem[];
   masked?: string;
   expiresAt?: string;
@@ -48,7 +50,12 @@ export interface ViewOptions {
 export const EXPIRY_WARNING_DAYS = 14;
 
 export function credentialView(s: StatusSnapshot, o: ViewOptions): ManagedCredential[] {
-  return [addonCredential(s, o)];
+  return [addonCredential(s, o), ...consumersOf(s).map((c) => consumerCredential(s, c, o))];
+}
+
+/** The add-on's own token, or a consumer's (`consumer:<name>`, the rotation journal's key). */
+export function credentialName(id: string): string {
+  return id === 'addon' ? "Add-on's token" : id.replace(/^consumer:/, '');
 }
 
 /** The add-on's own token, as the token manager, connection and rotation journal report it. */
@@ -68,17 +75,17 @@ function addonCredential(s: StatusSnapshot, o: ViewOptions): ManagedCredential {
       message: `${capitalize(token?.sourceDescription ?? 'the token source')} could not be read since ${unreadable}: ${token?.lastError ?? 'unknown error'}`,
     });
   }
-  if (token?.expiresAt && s.state !== 'unauthorized') {
-    const left = Date.parse(token.expiresAt) - o.now;
-    const rotation = s.schedules.find((x) => x.name === 'rotation')?.nextRunAt;
-    const planned = rotation !== undefined && Date.parse(rotation) < Date.parse(token.expiresAt);
-    if (left < o.expiryWarningMs && !planned) {
-      problems.push({
-        kind: 'expiring',
-        message: `The add-on's token ${token.masked ?? ''} expires on ${token.expiresAt.slice(0, 10)} (in ${Math.max(0, Math.floor(left / 86_400_000))} days) and no rotation is planned before. Rotate it now, or put a new token into ${token.sourceDescription}.`,
-      });
-    }
-  }
+  const expiring =
+    s.state === 'unauthorized'
+      ? undefined
+      : expiryProblem(
+          `the add-on's token ${token?.masked ?? ''}`,
+          token?.expiresAt,
+          s.schedules.find((x) => x.name === 'rotation')?.nextRunAt,
+          token?.sourceDescription ?? 'its source',
+          o,
+        );
+  if (expiring) problems.push(expiring);
   const failed = rotationProblem(s, 'addon', o);
   if (failed) problems.push(failed);
   const known = token?.masked !== undefined;
@@ -93,6 +100,88 @@ function addonCredential(s: StatusSnapshot, o: ViewOptions): ManagedCredential {
     lastUsedAt: s.connection?.connectedSince ?? token?.validatedAt,
     lastRotatedAt: lastRotation(s, 'addon'),
   };
+}
+
+/** A consumer's token (docs/rotation.md, "Consumers"), as the consumers manager judged it. */
+function consumerCredential(s: StatusSnapshot, c: ConsumerView, o: ViewOptions): ManagedCredential {
+  const id = `consumer:${c.name}`;
+  const problems: CredentialProblem[] = [];
+  const where = `SSM parameter ${c.parameter}`;
+  if (c.state === 'rejected') {
+    problems.push({
+      kind: 'rejected',
+      message: `Home Assistant rejected ${c.name}'s token ${c.masked ?? ''}, and ${where} still holds it. ${c.reason}`,
+      // The add-on publishes a new token by itself: only one that stays is news.
+      graceMs: 60_000,
+    });
+  }
+  if (c.state === 'failing' || c.state === 'missing parameter') {
+    problems.push({
+      kind: 'unreadable',
+      message: `${c.name}: ${c.reason}`,
+      graceMs: o.unreadableAfterMs,
+    });
+  }
+  const expiring = expiryProblem(
+    `the token ${c.masked ?? ''} of ${c.name}`,
+    c.expiresAt,
+    c.nextRotationAt,
+    where,
+    o,
+  );
+  if (expiring && c.configured && c.state !== 'rejected') problems.push(expiring);
+  if (c.state === 'unused') problems.push({ kind: 'unused', message: `${c.name}: ${c.reason}` });
+  const failed = rotationProblem(s, id, o);
+  if (failed) problems.push(failed);
+  return {
+    id,
+    name: c.name,
+    state: problems[0]?.kind ?? (!c.configured ? 'retired' : c.masked ? 'ok' : 'unknown'),
+    problems,
+    masked: c.masked,
+    expiresAt: c.expiresAt,
+    lastUsedAt: c.lastUsedAt,
+    lastRotatedAt: lastRotation(s, id),
+  };
+}
+
+function expiryProblem(
+  what: string,
+  expiresAt: string | undefined,
+  nextRotationAt: string | undefined,
+  where: string,
+  o: ViewOptions,
+): CredentialProblem | undefined {
+  if (!expiresAt) return undefined;
+  const left = Date.parse(expiresAt) - o.now;
+  const planned =
+    nextRotationAt !== undefined && Date.parse(nextRotationAt) < Date.parse(expiresAt);
+  if (left >= o.expiryWarningMs || planned) return undefined;
+  return {
+    kind: 'expiring',
+    message: `${capitalize(what)} expires on ${expiresAt.slice(0, 10)} (in ${Math.max(0, Math.floor(left / 86_400_000))} days) and no rotation is planned before. Rotate it now, or put a new token into ${where}.`,
+  };
+}
+
+/**
+ * What the view reads of a consumer: the fields of ConsumerInfo (the
+ * consumers' status, src/status/status-model.ts) it uses. The status model
+ * keeps that shape stable and only adds fields.
+ */
+export interface ConsumerView {
+  name: string;
+  parameter: string;
+  configured: boolean;
+  state: string;
+  reason: string;
+  masked?: string;
+  expiresAt?: string;
+  nextRotationAt?: string;
+  lastUsedAt?: string;
+}
+
+function consumersOf(s: StatusSnapshot): readonly ConsumerView[] {
+  return (s as { consumers?: readonly ConsumerView[] }).consumers ?? [];
 }
 
 /** Since when the source fails, while it does (a fallback stands in, or nothing does). */

@@ -16,7 +16,7 @@ export interface EntityState {
 
 export const ADDON_PROBLEM_ENTITY = 'binary_sensor.ha_token_manager_problem';
 
-/** `addon`, a consumer id → a safe object id part (lower case, `_` for anything else). */
+/** `addon`, `consumer:<name>` → a safe object id part (lower case, `_` for anything else). */
 export function objectId(id: string): string {
   return id.toLowerCase().replace(/[^a-z0-9_]+/g, '_');
 }

@@ -1,5 +1,6 @@
 import type { CoreApi } from './core-api.js';
 import { type ManagedCredential, PROBLEM_KINDS, type ProblemKind } from './credential-view.js';
+import { objectId } from './entities.js';
 
 // Persistent notifications in Home Assistant (components/persistent_notification:
 // the create and dismiss services). One per problem and credential, with a
@@ -22,7 +23,7 @@ const TITLES: Record<ProblemKind, string> = {
 };
 
 export function notificationId(credential: string, kind: ProblemKind): string {
-  return `ha_token_manager_${credential}_${kind.replace(/-/g, '_')}`;
+  return `ha_token_manager_${objectId(credential)}_${kind.replace(/-/g, '_')}`;
 }
 
 /** What should be showing now; `pageUrl` is the add-on's page in Home Assistant's frontend. */
