@@ -62,6 +62,8 @@ cleanup() {
   for m in "${mounted[@]}"; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
 }
 trap cleanup EXIT
+# A signal ends the script through `exit`, so the EXIT trap unmounts too.
+trap "exit 130" INT TERM HUP
 
 # A partial root from an interrupted run may still have proc mounted.
 if mountpoint -q "$partial/proc" 2>/dev/null; then umount "$partial/proc" || umount -l "$partial/proc"; fi
