@@ -25,7 +25,9 @@ async function main(): Promise<void> {
     'starting a throwaway Home Assistant and the moto SSM emulator (the first run installs them)…',
   );
   const [ha, moto] = await Promise.all([HomeAssistant.create(), useSsm ? Moto.start() : undefined]);
-  say(`Home Assistant ${ha.version} is running at ${ha.url} (owner: owner / owner-password-for-tests)`);
+  say(
+    `Home Assistant ${ha.version} is running at ${ha.url} (owner: owner / owner-password-for-tests)`,
+  );
   let current = await mintToken(ha.url, ha.adminToken, 30);
   const ssm = moto ? ssmClient(moto.url) : undefined;
   if (ssm && moto) {
