@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { haCommand } from './ha-commands.js';
+import { type HttpConfigState, writeConfiguration, writeHttpStore } from './ha-config.js';
 import { freePort, waitFor } from './ports.js';
 import { haRoot, pythonEnv } from './python-env.js';
 
@@ -23,13 +24,6 @@ export interface HomeAssistantInfo {
  * supports, in a virtualenv (scripts/python-env.sh).
  */
 export type HaRelease = 'current' | 'compat';
-
-/** The answer to `http/config` (2026.x; components/http/websocket_api.py). */
-interface HttpConfigState {
-  active_config_type: 'stable' | 'pending' | 'default' | 'default_legacy_port';
-  pending: { error: string | null } | null;
-  revert_at: string | null;
-}
 
 /**
  * A real Home Assistant Core on a free loopback port, in a throwaway config
@@ -233,51 +227,4 @@ export class HomeAssistant implements HomeAssistantInfo {
       lifespan: 30,
     });
   }
-}
-
-/**
- * Written before the first start, else Core writes one with default_config
- * (which pulls in integrations that reach the internet).
- */
-function writeConfiguration(configDir: string, extra: string[]): Promise<void> {
-  return writeFile(
-    join(configDir, 'configuration.yaml'),
-    [
-      'homeassistant:',
-      '  name: HA Token Manager tests',
-      '  time_zone: UTC',
-      ...extra,
-      'logger:',
-      '  default: warning',
-      '',
-    ].join('\n'),
-  );
-}
-
-/**
- * Since 2026.x Core keeps its HTTP settings in `.storage/http` as a
- * stable/pending pair (homeassistant/components/http/config.py,
- * HTTPConfigStore). A YAML `http:` block is deprecated (it stops working in
- * 2027.2) and is moved into a *pending* trial on the first start, which Core
- * reverts — exit code 100, back on 0.0.0.0:8123 — unless it is promoted
- * (`http/config/promote`) within 5 minutes. Writing the store before the
- * first start makes loopback and the free port the *stable* config: no trial,
- * nothing to promote, no YAML to migrate.
- *
- * It is written in the store's version-1 shape (the bare settings, what older
- * releases stored): Core migrates that itself (`_HTTPStore._async_migrate_func`
- * runs it through `HTTP_STORAGE_SCHEMA`, which fills in every default), so
- * the harness does not copy Core's defaults.
- */
-async function writeHttpStore(configDir: string, port: number): Promise<void> {
-  await mkdir(join(configDir, '.storage'), { recursive: true });
-  await writeFile(
-    join(configDir, '.storage', 'http'),
-    JSON.stringify({
-      version: 1,
-      minor_version: 1,
-      key: 'http',
-      data: { server_host: ['127.0.0.1'], server_port: port },
-    }),
-  );
 }
