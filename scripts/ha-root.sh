@@ -43,7 +43,8 @@ if [ -f "$stamp" ]; then
 fi
 
 # The Debian mirror this machine is configured with (deb822 `URIs:` or a
-# one-line `deb` entry), so the root comes from where the host's packages do.
+# one-line `deb` entry), so the root comes from where the host's packages do;
+# HTM_DEBIAN_MIRROR overrides it (e.g. on a host that is not Debian).
 debian_mirror() {
   local f
   for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
@@ -74,9 +75,9 @@ if ! command -v debootstrap >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >&2
 fi
-mirror=$(debian_mirror)
+mirror=${HTM_DEBIAN_MIRROR:-$(debian_mirror)}
 if [ -z "$mirror" ]; then
-  log "found no Debian mirror in /etc/apt/sources.list*"
+  log "found no Debian mirror in /etc/apt/sources.list*; set HTM_DEBIAN_MIRROR to one"
   exit 1
 fi
 
