@@ -35,7 +35,10 @@ fi
 
 mkdir -p "$cache"
 exec 9>"$cache/.ha-root.lock"
-flock 9
+if ! flock -n 9; then
+  log "another run is building the root; waiting for it"
+  flock 9
+fi
 # Another run may have finished it while this one waited.
 if [ -f "$stamp" ]; then
   echo "$root"
