@@ -53,6 +53,11 @@ export class CoreApi {
     }
   }
 
+  /** Core's configuration (components/api: APIConfigView), e.g. its `version`. */
+  async config(): Promise<{ version?: string; state?: string }> {
+    return (await this.#request('GET', '/core/api/config')) as { version?: string; state?: string };
+  }
+
   fireEvent(type: string, data: Record<string, unknown>): Promise<unknown> {
     return this.#request('POST', `/core/api/events/${type}`, data);
   }

@@ -13,6 +13,19 @@ import { EXPIRY_WARNING_DAYS, type ViewOptions } from './credential-view.js';
 /** The slug in config.yaml; installed from a repository the Supervisor prefixes it (`1a2b3c4d_…`). */
 const CONFIG_SLUG = 'ha_token_manager';
 
+/**
+ * The add-on's page in Home Assistant's frontend. Since add-ons became apps
+ * (2026.2) the frontend opens an app's ingress page at `/app/<slug>` (its
+ * "Open web UI" button; hass_frontend 20261028.4 in 2026.11 has no
+ * `/hassio/ingress` route left); before, at `/hassio/ingress/<slug>`.
+ */
+export function panelPath(slug: string, coreVersion: string | undefined): string {
+  const [year, month] = (coreVersion ?? '').split('.').map(Number);
+  const apps =
+    year !== undefined && month !== undefined && (year > 2026 || (year === 2026 && month >= 2));
+  return apps ? `/app/${slug}` : `/hassio/ingress/${slug}`;
+}
+
 export interface AlertsSetup {
   supervisorUrl: string;
   supervisorToken: string;
@@ -41,6 +54,7 @@ export function viewOptions(
 export function startAlerts(s: AlertsSetup): Alerts {
   const api = new CoreApi({ supervisorUrl: s.supervisorUrl, token: s.supervisorToken });
   let slug = CONFIG_SLUG;
+  let coreVersion: string | undefined;
   const alerts = new Alerts({
     api,
     status: s.status,
@@ -49,19 +63,25 @@ export function startAlerts(s: AlertsSetup): Alerts {
     notifications: s.config.notifications,
     view: viewOptions(s.config, s.timezone),
     // Home Assistant's frontend route for an add-on's ingress panel.
-    pageUrl: () => `/hassio/ingress/${slug}`,
+    pageUrl: () => panelPath(slug, coreVersion),
     checkMs: s.checkMs,
   });
-  // The real slug, before the first notification if the Supervisor answers quickly.
-  void api
+  // The real slug and Core's version, before the first notification if the Supervisor answers quickly.
+  const slugKnown = api
     .supervisor('/addons/self/info')
     .then((info) => {
       if (typeof info.slug === 'string' && /^[a-z0-9_]+$/.test(info.slug)) slug = info.slug;
     })
     .catch((error) =>
       s.log.warning(`Could not ask the Supervisor for the add-on's slug; links use ${slug}`, error),
-    )
-    .finally(() => alerts.start());
+    );
+  const versionKnown = api
+    .config()
+    .then((config) => {
+      coreVersion = config.version;
+    })
+    .catch(() => undefined); // Core is down: the alerts loop reports it, the link uses the older form.
+  void Promise.all([slugKnown, versionKnown]).finally(() => alerts.start());
   if (!s.config.notifications) s.log.info('Notifications in Home Assistant are off (option)');
   return alerts;
 }

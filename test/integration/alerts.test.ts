@@ -32,6 +32,7 @@ const transcripts: string[] = [];
 
 beforeAll(async () => {
   supervisor = await SupervisorStandIn.start(ha.url, ha.adminToken);
+  addons.secret(supervisor.addonToken);
   watch = await HaWatch.open(ha.url, ha.adminToken, EVENTS);
 });
 
@@ -93,7 +94,8 @@ describe('alerts in Home Assistant through the Supervisor', () => {
     expect(tookMs).toBeLessThan(5000);
     expect(notification?.message).toContain(`••••${token.slice(-4)}`);
     expect(notification?.message).toContain(`SSM parameter ${parameter}`);
-    expect(notification?.message).toContain(`(/hassio/ingress/${supervisor.slug})`);
+    // Home Assistant 2026.11's frontend opens an app's page at /app/<slug> (src/alerts/start.ts).
+    expect(notification?.message).toContain(`(/app/${supervisor.slug})`);
     await waitFor('the rejected event', () =>
       watch.events.find((e) => e.event_type === 'ha_token_manager_rejected'),
     );

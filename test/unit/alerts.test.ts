@@ -4,6 +4,7 @@ import type { CoreApi } from '../../src/alerts/core-api.js';
 import { credentialView, type ViewOptions } from '../../src/alerts/credential-view.js';
 import { EntityPublisher, entityStates } from '../../src/alerts/entities.js';
 import { desiredNotifications, Notifier } from '../../src/alerts/notifications.js';
+import { panelPath } from '../../src/alerts/start.js';
 import { StatusModel } from '../../src/status/status-model.js';
 import { FakeClock } from '../support/fakes.js';
 
@@ -215,5 +216,16 @@ describe('bus events', () => {
       },
     ]);
     expect(diff.next(status.snapshot())).toEqual([]);
+  });
+});
+
+describe('the link to the add-on page', () => {
+  test('/app/<slug> from 2026.2 (add-ons became apps), /hassio/ingress/<slug> before or when unknown', () => {
+    expect(panelPath('local_x', '2026.11.0')).toBe('/app/local_x');
+    expect(panelPath('local_x', '2026.2.0')).toBe('/app/local_x');
+    expect(panelPath('local_x', '2027.1.0')).toBe('/app/local_x');
+    expect(panelPath('local_x', '2026.1.3')).toBe('/hassio/ingress/local_x');
+    expect(panelPath('local_x', '2024.3.3')).toBe('/hassio/ingress/local_x');
+    expect(panelPath('local_x', undefined)).toBe('/hassio/ingress/local_x');
   });
 });
