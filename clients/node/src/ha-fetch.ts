@@ -1,5 +1,7 @@
 import type { TokenClient } from './token-client.js';
 
+export const USER_AGENT = 'ha-token-client-node/0.1.0';
+
 export interface RequestOptions {
   /** Sent as the JSON body, with `Content-Type: application/json`. */
   json?: unknown;
@@ -34,6 +36,8 @@ export async function haFetch(
   const send = (token: string) => {
     const headers = new Headers(init.headers);
     headers.set('Authorization', `Bearer ${token}`);
+    // Home Assistant's failed-login warnings name the user agent: say who we are.
+    if (!headers.has('User-Agent')) headers.set('User-Agent', USER_AGENT);
     return fetchImpl(url, { ...init, headers });
   };
   const token = await client.getToken();

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Mapping, Optional
 
 Urlopen = Callable[..., Any]
+USER_AGENT = "ha-token-client-python/0.1.0"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ def send(
 ) -> Response:
     all_headers = dict(headers or {})
     all_headers["Authorization"] = f"Bearer {token}"
+    # Home Assistant's failed-login warnings name the user agent: say who we are.
+    all_headers.setdefault("User-Agent", USER_AGENT)
     request = urllib.request.Request(url, data=body, headers=all_headers, method=method)
     try:
         with urlopen(request, timeout=timeout) as response:
