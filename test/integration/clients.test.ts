@@ -38,9 +38,7 @@ async function publishedAddon(extra: Record<string, unknown> = {}) {
   const parameter = uniqueParameter();
   const first = addons.secret(await ha.mint());
   await putToken(ssm.moto, parameter, first);
-  const addon: Addon = await addons.start(
-    ssmAddonOptions(ha.url, ssm.proxy.url, parameter, extra),
-  );
+  const addon: Addon = await addons.start(ssmAddonOptions(ha.url, ssm.proxy.url, parameter, extra));
   await addon.waitForStatus('connected', (s) => s.state === 'connected');
   return { addon, parameter, first };
 }
@@ -96,6 +94,8 @@ describe('consumer libraries', () => {
       await expect
         .poll(() => failedLogins(client.userAgent), { timeout: 20_000 })
         .toBe(failedBefore + 1);
+      // The add-on held the same token: it must not add a failed login of its own.
+      expect(await failedLogins()).toBe(allBefore + 1);
       process.stderr.write(
         `[clients] ${kind} revocation: 401s ${(await client.stats()).unauthorized}, failed logins ${(await failedLogins(client.userAgent)) - failedBefore} (all user agents, the add-on's included: ${(await failedLogins()) - allBefore})\n`,
       );

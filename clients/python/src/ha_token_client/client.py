@@ -25,9 +25,12 @@ _SHORT_TRUST = 30.0  # a fresh read already inside the expiry buffer is trusted 
 
 
 class _Entry(NamedTuple):
+    fresh_until: float  # first, so the cache-hit path can index it (faster than an attribute)
     token: str
     version: Optional[int]
-    fresh_until: float
+
+
+_EMPTY = _Entry(float("-inf"), "", None)
 
 
 class _Flight:
@@ -83,7 +86,7 @@ class TokenClient:
         self._urlopen = urlopen
         self._on_error = on_error
         self._rejected: Deque[str] = deque(maxlen=32)
-        self._entry: Optional[_Entry] = None
+        self._entry: _Entry = _EMPTY
         self._mutex = threading.Lock()
         self._flights: Dict[bool, _Flight] = {}
         self._rejected_read_at = float("-inf")
@@ -97,29 +100,28 @@ class TokenClient:
     def get_token(self) -> str:
         """The token: from memory while fresh, else one SSM read shared by all waiting threads."""
         entry = self._entry
-        if entry is not None and self._clock() < entry.fresh_until:
-            return entry.token
+        if self._clock() < entry[0]:
+            return entry[1]
         return self._load(False)
 
     def invalidate(self) -> None:
         """Drops the cached copy; the next ``get_token()`` reads SSM."""
-        self._entry = None
+        self._entry = _EMPTY
 
     def mark_rejected(self, token: str) -> None:
         """Records a 401 for ``token``: it is never returned or sent again."""
         digest = _hash(token)
         if digest not in self._rejected:
             self._rejected.append(digest)
-        entry = self._entry
-        if entry is not None and entry.token == token:
-            self._entry = None
+        if self._entry.token == token:
+            self._entry = _EMPTY
 
     def reject(self, token: str) -> str:
         """Records a 401 and returns the replacement, read from SSM itself (not the extension,
         whose cache does not notice changes)."""
         self.mark_rejected(token)
         entry = self._entry
-        if entry is not None and self._clock() < entry.fresh_until:
+        if self._clock() < entry.fresh_until:
             return entry.token
         return self._load(True)
 
@@ -182,8 +184,8 @@ class TokenClient:
         entry = self._entry
         return {
             "parameter": self.parameter,
-            "version": entry.version if entry else None,
-            "masked": f"••••{entry.token[-4:]}" if entry else None,
+            "version": entry.version,
+            "masked": f"••••{entry.token[-4:]}" if entry.token else None,
         }
 
     def __repr__(self) -> str:
@@ -238,7 +240,7 @@ class TokenClient:
         fresh_until = min(now + self._ttl, exp - self._buffer)
         if fresh_until <= now:  # already inside the buffer: still valid, so use it, look again soon
             fresh_until = min(now + min(self._ttl, _SHORT_TRUST), exp)
-        self._entry = _Entry(value, version, fresh_until)
+        self._entry = _Entry(fresh_until, value, version)
         self._schedule(fresh_until - now)
         return value
 
