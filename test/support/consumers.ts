@@ -116,7 +116,9 @@ export async function nodeConsumer(options: ConsumerOptions): Promise<Consumer> 
   };
 }
 
-const DRIVER = fileURLToPath(new URL('../../clients/python/tests/consumer_driver.py', import.meta.url));
+const DRIVER = fileURLToPath(
+  new URL('../../clients/python/tests/consumer_driver.py', import.meta.url),
+);
 
 export async function pythonConsumer(
   options: ConsumerOptions,
