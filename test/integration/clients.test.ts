@@ -1,9 +1,9 @@
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, inject, test } from 'vitest';
 import type { Addon } from '../support/addon.js';
 import { useAddons } from '../support/addon-session.js';
 import { CONSUMERS, type Consumer, type ConsumerOptions, sha256 } from '../support/consumers.js';
 import { sharedHa } from '../support/shared-ha.js';
-import { putToken, ssmAddonOptions, TEST_AWS, uniqueParameter } from '../support/ssm.js';
+import { putToken, SsmProxy, ssmAddonOptions, TEST_AWS, uniqueParameter } from '../support/ssm.js';
 import { useSsm } from '../support/ssm-session.js';
 
 // The consumer libraries (clients/node, clients/python) against the run's real
@@ -103,14 +103,19 @@ describe('consumer libraries', () => {
 
     test(`${kind}: 1,000 concurrent getToken() calls on a cold cache make one SSM read`, async () => {
       const { parameter, first } = await publishedAddon();
-      const client = await consumer(kind, { parameter, haUrl: ha.url, endpoint: ssm.proxy.url });
-      const readsBefore = ssm.proxy.getParameterCalls;
+      // The consumer's own counting proxy: the add-on reads through the shared one.
+      const counter = await SsmProxy.start(inject('motoUrl'));
+      try {
+        const client = await consumer(kind, { parameter, haUrl: ha.url, endpoint: counter.url });
 
-      const result = await client.concurrent(1000);
+        const result = await client.concurrent(1000);
 
-      expect(result).toEqual({ distinct: [sha256(first)], errors: 0 });
-      expect(ssm.proxy.getParameterCalls - readsBefore).toBe(1);
-      expect((await client.stats()).reads).toBe(1);
+        expect(result).toEqual({ distinct: [sha256(first)], errors: 0 });
+        expect(counter.getParameterCalls).toBe(1);
+        expect((await client.stats()).reads).toBe(1);
+      } finally {
+        await counter.close();
+      }
     });
 
     test(`${kind}: a token near its exp is read again from SSM before it is used`, async () => {
