@@ -8,5 +8,6 @@ export {
 } from './errors.js';
 export type { RequestOptions } from './ha-fetch.js';
 export { jwtExpiry } from './jwt.js';
+export type { Clock, TokenClientOptions } from './options.js';
 export type { SsmLike } from './ssm-reader.js';
-export { type Clock, TokenClient, type TokenClientOptions } from './token-client.js';
+export { TokenClient } from './token-client.js';

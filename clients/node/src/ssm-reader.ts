@@ -118,3 +118,15 @@ export function translate(
     options,
   );
 }
+
+/** Where the Lambda extension listens, if it is to be used (see TokenClientOptions.extension). */
+export function extensionPort(
+  setting: 'auto' | false | { port: number },
+  env: Record<string, string | undefined>,
+): number | undefined {
+  if (setting === false) return undefined;
+  if (setting !== 'auto') return setting.port;
+  const port = env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT;
+  if (port) return Number(port);
+  return env.AWS_LAMBDA_RUNTIME_API ? 2773 : undefined;
+}

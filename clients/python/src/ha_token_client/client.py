@@ -15,10 +15,10 @@ from typing import Any, Callable, Deque, Dict, Mapping, NamedTuple, Optional, Un
 from .errors import TokenExpiredError, TokenRejectedError
 from .ha_request import Response, Urlopen, send
 from .jwt import jwt_expiry
-from .ssm import ParameterValue, read_via_extension, read_via_sdk
+from .single_flight import SingleFlight
+from .ssm import ParameterValue, extension_port, read_via_extension, read_via_sdk
 
 Clock = Callable[[], float]
-Extension = Union[str, bool, int]
 
 _REJECTED_RETRY = 1.0  # after SSM returned a rejected token, don't read again sooner
 _SHORT_TRUST = 30.0  # a fresh read already inside the expiry buffer is trusted this long at most
@@ -31,15 +31,6 @@ class _Entry(NamedTuple):
 
 
 _EMPTY = _Entry(float("-inf"), "", None)
-
-
-class _Flight:
-    __slots__ = ("done", "result", "error")
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.result: Optional[str] = None
-        self.error: Optional[BaseException] = None
 
 
 def _hash(token: str) -> str:
@@ -63,7 +54,7 @@ class TokenClient:
         region: Optional[str] = None,
         ttl: float = 300.0,
         expiry_buffer: float = 300.0,
-        extension: Extension = "auto",
+        extension: Union[str, bool, int] = "auto",
         refresh_ahead: bool = False,
         clock: Clock = time.time,
         env: Optional[Mapping[str, str]] = None,
@@ -78,7 +69,7 @@ class TokenClient:
         self._ssm = ssm_client
         self._ttl = ttl
         self._buffer = expiry_buffer
-        self._extension_port = _extension_port(extension, env)
+        self._extension_port = extension_port(extension, env)
         self._session_token = env.get("AWS_SESSION_TOKEN")
         self._refresh_ahead = refresh_ahead
         self._clock = clock
@@ -87,8 +78,7 @@ class TokenClient:
         self._on_error = on_error
         self._rejected: Deque[str] = deque(maxlen=32)
         self._entry: _Entry = _EMPTY
-        self._mutex = threading.Lock()
-        self._flights: Dict[bool, _Flight] = {}
+        self._flights: SingleFlight[str] = SingleFlight()
         self._rejected_read_at = float("-inf")
         self._timer: Optional[threading.Timer] = None
         self._closed = False
@@ -199,26 +189,7 @@ class TokenClient:
     def _load(self, fresh: bool) -> str:
         # One read in flight per kind: a read after a rejection must not be
         # answered by the extension's cache, so it never joins a plain read.
-        with self._mutex:
-            flight = self._flights.get(fresh)
-            leader = flight is None
-            if flight is None:
-                flight = self._flights[fresh] = _Flight()
-        if leader:
-            try:
-                flight.result = self._read(fresh)
-            except BaseException as error:  # shared with every waiter, then re-raised
-                flight.error = error
-            finally:
-                with self._mutex:
-                    del self._flights[fresh]
-                flight.done.set()
-        else:
-            flight.done.wait()
-        if flight.error is not None:
-            raise flight.error
-        assert flight.result is not None
-        return flight.result
+        return self._flights.run(fresh, lambda: self._read(fresh))
 
     def _read(self, fresh: bool) -> str:
         if not fresh and self._clock() - self._rejected_read_at < _REJECTED_RETRY:
@@ -285,16 +256,3 @@ class TokenClient:
             "this persists, check the add-on's status page.",
             self.parameter,
         )
-
-
-def _extension_port(setting: Extension, env: Mapping[str, str]) -> Optional[int]:
-    if setting is False:
-        return None
-    if setting is not True and isinstance(setting, int):
-        return setting
-    port = env.get("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT")
-    if port:
-        return int(port)
-    if setting is True or env.get("AWS_LAMBDA_RUNTIME_API"):
-        return 2773
-    return None

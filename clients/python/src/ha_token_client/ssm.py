@@ -6,7 +6,7 @@ import json
 import re
 import urllib.parse
 import urllib.request
-from typing import Any, NamedTuple, Optional
+from typing import Any, Mapping, NamedTuple, Optional, Union
 
 from .errors import AccessDeniedError, ParameterNotFoundError, SsmReadError, TokenClientError
 
@@ -90,3 +90,16 @@ def translate(error: Exception, parameter: str, region: Optional[str]) -> TokenC
             parameter,
         )
     return SsmReadError(f"Could not read SSM parameter {parameter} ({code}: {message}).", parameter)
+
+
+def extension_port(setting: Union[str, bool, int], env: Mapping[str, str]) -> Optional[int]:
+    if setting is False:
+        return None
+    if setting is not True and isinstance(setting, int):
+        return setting
+    port = env.get("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT")
+    if port:
+        return int(port)
+    if setting is True or env.get("AWS_LAMBDA_RUNTIME_API"):
+        return 2773
+    return None
