@@ -1,8 +1,8 @@
 // Named points where a test can make the process die or a call fail, to prove
 // that what the program persisted before a side effect is enough to recover
 // from a crash at exactly that point. Off unless the composition root arms
-// them from HTM_FAILPOINTS, e.g. "rotation.after-mint=exit,ssm.publish=throw".
-// Names in use are listed in docs/architecture.md ("Failpoints").
+// them from HTM_FAILPOINTS, e.g. "rotation.mint.after=exit,rotation.publish.before=throw".
+// Names in use are listed in docs/rotation.md ("Failpoints").
 
 /** What an armed point does: end the process at once, or throw from the call. */
 export type FailpointAction = 'exit' | 'throw';

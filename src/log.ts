@@ -1,7 +1,8 @@
 import { inspect } from 'node:util';
 
 // Leveled, namespaced, one line per event, secrets redacted on the way out —
-// enforced here rather than by care at every call site (DESIGN.md C11).
+// enforced here rather than by care at every call site (docs/architecture.md,
+// "Security rules").
 
 export const LOG_LEVELS = [
   'trace',
@@ -14,28 +15,71 @@ export const LOG_LEVELS = [
 ] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-const secrets = new Set<string>();
+/** Registered values, each with how many live owners still hold it (0 = kept for good). */
+const secrets = new Map<string, number>();
+// A token is registered for as long as a Token object holding it lives: the
+// process sees a new one at every rotation and re-read, and keeping them all
+// would grow memory and the cost of every redaction without end.
+const owners = new FinalizationRegistry<string>((value) => {
+  const count = secrets.get(value);
+  if (count === undefined || count === 0) return; // also registered for good
+  if (count === 1) secrets.delete(value);
+  else secrets.set(value, count - 1);
+});
 
-/** Registers a value that must never be printed, whatever text it turns up in. */
-export function registerSecret(value: string): void {
-  if (value.length >= 4) secrets.add(value);
+/**
+ * Registers a value that must never be printed, whatever text it turns up in.
+ * With an `owner`, the value is forgotten once the owner is garbage-collected
+ * (the value lives in the owner; nothing else of ours can print it then);
+ * without one (option values), it is kept for the life of the process.
+ */
+export function registerSecret(value: string, owner?: object): void {
+  if (value.length < 4) return;
+  const count = secrets.get(value);
+  if (owner === undefined) {
+    secrets.set(value, 0);
+  } else if (count !== 0) {
+    secrets.set(value, (count ?? 0) + 1);
+    owners.register(owner, value);
+  }
 }
 
-// JWT-shaped strings (HA tokens), bearer credentials and query-string tokens are
+/** How many values are registered now: for tests that check they are let go. */
+export function registeredSecretCount(): number {
+  return secrets.size;
+}
+
+// JWT-shaped strings (HA tokens), bearer credentials and key=value secrets are
 // redacted even when nobody registered them: exception text from HTTP clients
 // has leaked `Authorization: Bearer …` in other projects.
+//
+// Every pattern must run in linear time on any input, since it runs on every
+// log line and every status string, some of them from outside (request
+// headers, library errors). A pattern that can start anywhere inside a long
+// run of the characters it repeats backtracks over the rest of the run from
+// each start: quadratic (64 kB of letters took 12 s). Hence the lookbehind on
+// the token pattern (a match starts only where a run of segment characters
+// starts) and no pattern with two adjacent quantifiers over the same characters.
 const PATTERNS: [RegExp, string][] = [
-  [/[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, '[redacted token]'],
-  [/(bearer\s+)[^\s"',]+/gi, '$1[redacted]'],
   [
-    /((?:access_token|refresh_token|token|password|secret)["']?\s*[:=]\s*["']?)[^\s"',&}]+/gi,
+    /(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g,
+    '[redacted token]',
+  ],
+  [/(bearer\s+)[^\s"',]+/gi, '$1[redacted]'],
+  // The value after `key:` only when quoted or glued to the colon (`"token": "…"`,
+  // `token:abc`, `token=abc`): in prose, the word after "access_token: " is
+  // the message ("access_token: must be text"), not a secret.
+  [
+    /((?:access_token|refresh_token|token|password|secret)["']?\s*(?:[:=]\s*["']|=\s*|:))[^\s"',&}]+/gi,
     '$1[redacted]',
   ],
 ];
 
 export function redact(text: string): string {
   let out = text;
-  for (const secret of secrets) out = out.split(secret).join('[redacted]');
+  for (const secret of secrets.keys()) {
+    if (out.includes(secret)) out = out.split(secret).join('[redacted]');
+  }
   for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
   return out;
 }

@@ -1,16 +1,17 @@
+import { networkInterfaces } from 'node:os';
 import { type ServerType, serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { systemClock } from './clock.js';
 import { OptionsSource } from './credentials/options-source.js';
 import type { CredentialSource } from './credentials/source.js';
 import type { SsmSource } from './credentials/ssm-source.js';
+import { armedFailpoints, armFailpoints } from './failpoints.js';
 import { flushPrivateFiles } from './files.js';
 import { HaConnection } from './ha/connection.js';
 import { createTokenCheck } from './ha/rest.js';
 import { createApp } from './http/app.js';
 import { createLogger, type Logger } from './log.js';
 import { type Config, loadOptions } from './options.js';
-import { PendingRevocations } from './rotation/pending-revocations.js';
 import { Rotator } from './rotation/rotator.js';
 import { Job } from './schedule/job.js';
 import { StatusModel } from './status/status-model.js';
@@ -31,6 +32,10 @@ interface Env {
   host: string;
   supervised: boolean;
   ingressPeer: string;
+  /** The Supervisor sets TZ to Home Assistant's time zone: schedules are read in it. */
+  timezone: string | undefined;
+  /** Standalone: further names the server is reached by, beside its address and localhost. */
+  allowedHosts: string[];
 }
 
 function readEnv(env: NodeJS.ProcessEnv): Env {
@@ -45,6 +50,8 @@ function readEnv(env: NodeJS.ProcessEnv): Env {
     supervised,
     // A parameter so tests can stand in for the Supervisor on loopback.
     ingressPeer: env.INGRESS_PEER ?? '172.30.32.2',
+    timezone: env.TZ || undefined,
+    allowedHosts: (env.ALLOWED_HOSTS ?? '').split(','),
   };
 }
 
@@ -55,21 +62,16 @@ interface Running {
 async function createSource(config: Config, log: Logger): Promise<CredentialSource> {
   if (config.tokenSource === 'ssm' && config.ssm) {
     // Loaded only for SSM: the AWS SDK roughly doubles the idle footprint.
-    const [{ SSMClient }, { SsmSource }] = await Promise.all([
-      import('@aws-sdk/client-ssm'),
+    const [{ createSsmClient }, { SsmSource }] = await Promise.all([
+      import('./credentials/ssm-client.js'),
       import('./credentials/ssm-source.js'),
     ]);
-    const { region, endpoint, accessKeyId, secretAccessKey } = config.ssm;
-    const client = new SSMClient({
-      region,
-      endpoint,
-      // Static keys when given; otherwise the SDK's standard credential chain.
-      credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
-    });
+    // With connect and request timeouts (ssm-client.ts): no SSM call waits unbounded.
+    const client = createSsmClient(config.ssm);
     return new SsmSource({
       client,
       parameter: config.ssm.parameter,
-      region,
+      region: config.ssm.region,
       log: log.child('ssm'),
     });
   }
@@ -87,6 +89,7 @@ async function startCredentialWork(
   dataDir: string,
   status: StatusModel,
   log: Logger,
+  timezone: string | undefined,
 ): Promise<CredentialWork> {
   const source = await createSource(config, log);
   const check = createTokenCheck(config.homeAssistantUrl);
@@ -102,7 +105,10 @@ async function startCredentialWork(
     // The refresh job re-reads on its schedule; the TTL bounds staleness between runs.
     ttlMs: 5 * 60_000,
     fallback: config.tokenSource === 'ssm' ? config.accessToken : undefined,
-    knownBad: await KnownBadTokens.open(dataDir, config.homeAssistantUrl),
+    knownBad: await KnownBadTokens.open(dataDir, config.homeAssistantUrl, (problem) => {
+      log.warning(problem);
+      status.addNotice(problem);
+    }),
   });
   const connection = new HaConnection({
     url: config.homeAssistantUrl,
@@ -118,6 +124,7 @@ async function startCredentialWork(
     status,
     log: log.child('schedule'),
     clock: systemClock,
+    timezone,
   });
   const rotator = new Rotator({
     config: config.rotation,
@@ -125,7 +132,7 @@ async function startCredentialWork(
     tokens,
     check,
     publisher: isPublisher(source) ? source : undefined,
-    pending: new PendingRevocations(dataDir),
+    dataDir,
     status,
     log: log.child('rotation'),
     clock: systemClock,
@@ -139,6 +146,7 @@ async function startCredentialWork(
           status,
           log: log.child('schedule'),
           clock: systemClock,
+          timezone,
         })
       : undefined;
   connection.start();
@@ -176,6 +184,16 @@ async function main(): Promise<void> {
   // home-assistant-js-websocket (issue #59): log it, don't die of it.
   process.on('unhandledRejection', (reason) => log.error('Unhandled rejection', reason));
 
+  // Failpoints (docs/rotation.md): off unless HTM_FAILPOINTS names them. "exit"
+  // is a SIGKILL of this process: a crash runs no handler and flushes nothing.
+  for (const problem of armFailpoints(process.env.HTM_FAILPOINTS ?? '', () => {
+    process.kill(process.pid, 'SIGKILL');
+    throw new Error('unreachable: SIGKILL did not end the process');
+  }))
+    log.error(problem);
+  if (armedFailpoints().length > 0)
+    log.warning(`Failpoints armed: ${armedFailpoints().join(', ')}`);
+
   let work: CredentialWork | undefined;
   const app = createApp({
     status,
@@ -192,6 +210,17 @@ async function main(): Promise<void> {
     guard: env.supervised
       ? { allowedPeer: env.ingressPeer, peerOf: (c) => getConnInfo(c).remote.address }
       : undefined,
+    hosts: env.supervised
+      ? undefined
+      : {
+          bind: env.host,
+          port: env.port,
+          extra: env.allowedHosts,
+          interfaces: () =>
+            Object.values(networkInterfaces()).flatMap((list) =>
+              (list ?? []).map((i) => i.address),
+            ),
+        },
   });
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: env.port, hostname: env.host }, () => resolve(s));
@@ -233,7 +262,7 @@ async function main(): Promise<void> {
     log.info(
       `Token source: ${options.config.tokenSource}; Home Assistant at ${options.config.homeAssistantUrl}`,
     );
-    work = await startCredentialWork(options.config, env.dataDir, status, log);
+    work = await startCredentialWork(options.config, env.dataDir, status, log, env.timezone);
   } else {
     for (const problem of options.problems) log.error(`Option problem: ${problem}`);
     status.setProblems(options.problems);

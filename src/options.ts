@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { LOG_LEVELS, type LogLevel, registerSecret } from './log.js';
+import { shortestInterval, upcomingRuns } from './schedule/cron-check.js';
 import { Token } from './tokens/token.js';
 
 // Raw options (snake_case, as the Supervisor writes /data/options.json) become a
@@ -62,26 +63,52 @@ const optionalText = z.preprocess(
   z.string({ error: 'must be text' }).trim().optional(),
 );
 
+/** A value as a message may show it: quoted, control characters escaped, clipped. */
+function quoted(value: string, max = 60): string {
+  return JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value);
+}
+
+/** Text from a library that may quote the value: control characters escaped. */
+function printable(text: string): string {
+  return text.replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+// Never echoes the value: a URL may carry a password (http://user:pass@host).
 const httpUrl = (what: string) =>
-  z.string({ error: 'must be text' }).refine(
-    (v) => {
-      try {
-        const url = new URL(v);
-        return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-      } catch {
-        return false;
-      }
-    },
-    { error: `must be an http:// or https:// URL of ${what}, e.g. http://homeassistant:8123` },
-  );
+  z.string({ error: 'must be text' }).superRefine((v, ctx) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(v);
+    } catch {}
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be an http:// or https:// URL of ${what}, e.g. http://homeassistant:8123`,
+      });
+    } else if (url.username !== '' || url.password !== '') {
+      // fetch refuses such URLs, and the URL is shown in the log and on the page.
+      ctx.addIssue({
+        code: 'custom',
+        message: `must not contain a user name or password (the part before "@"): remove it; the add-on signs in with the token`,
+      });
+    }
+  });
+
+/** How many upcoming runs are looked at to find the shortest interval of a schedule. */
+const RUNS_CHECKED = 48;
 
 const cronExpression = z.string({ error: 'must be text' }).superRefine((value, ctx) => {
   const result = cron.validateDetailed(value);
   if (!result.valid) {
-    const why = result.errors.map((e) => e.message).join('; ');
+    const why = printable(result.errors.map((e) => e.message).join('; '));
     ctx.addIssue({
       code: 'custom',
-      message: `"${value}" is not a valid cron expression (${why}); use five fields, e.g. "*/5 * * * *" for every 5 minutes`,
+      message: `${quoted(value)} is not a valid cron expression (${why}); use five fields, e.g. "*/5 * * * *" for every 5 minutes`,
+    });
+  } else if (upcomingRuns(value, 1).length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${quoted(value)} never runs: no date matches all its fields (e.g. the 1st of a month that is also its 5th Monday); use e.g. "0 3 * * 0" for Sundays at 03:00`,
     });
   }
 });
@@ -131,6 +158,16 @@ const schema = z
         'is required when token_source is "options": paste a long-lived access token',
       );
     }
+    if (o.token_source === 'ssm' && o.rotation_schedule !== undefined) {
+      const graceMs = o.rotation_grace_minutes * 60_000;
+      const shortest = shortestInterval(upcomingRuns(o.rotation_schedule, RUNS_CHECKED));
+      if (shortest !== undefined && shortest < graceMs) {
+        problem(
+          'rotation_schedule',
+          `runs ${formatInterval(shortest)} apart at times, but a replaced token stays valid for rotation_grace_minutes (${o.rotation_grace_minutes} min) and a rotation waits until the previous one is settled: rotations must be at least that far apart; use e.g. "0 3 * * 0" for Sundays at 03:00`,
+        );
+      }
+    }
     if (o.token_source !== 'ssm') return;
     const arn = o.ssm_parameter ? ARN.exec(o.ssm_parameter) : null;
     if (o.ssm_parameter === undefined) {
@@ -150,7 +187,8 @@ const schema = z
         'is required when token_source is "ssm": the region of the parameter, e.g. eu-west-1',
       );
     } else if (o.aws_region !== undefined && !REGION.test(o.aws_region)) {
-      problem('aws_region', `"${o.aws_region}" is not an AWS region name; use e.g. eu-west-1`);
+      // Not echoed: a value pasted into the wrong field may be a secret.
+      problem('aws_region', 'is not an AWS region name; use e.g. eu-west-1');
     }
     if ((o.aws_access_key_id === undefined) !== (o.aws_secret_access_key === undefined)) {
       const missing =
@@ -161,6 +199,12 @@ const schema = z
       );
     }
   });
+
+function formatInterval(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  return `${Math.round(ms / 3_600_000)} h`;
+}
 
 /** Every option the program reads, by its name in options.json. */
 export const OPTION_NAMES: readonly string[] = Object.keys(schema.shape);
@@ -197,8 +241,12 @@ export function parseOptions(raw: unknown, now: Date = new Date()): OptionsResul
     ? []
     : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'options'}: ${issue.message}`);
 
+  // Checked whatever else is wrong: every problem at once.
   let accessToken: Token | undefined;
-  const rawToken = parsed.success ? parsed.data.access_token : undefined;
+  const rawToken =
+    typeof record.access_token === 'string' && record.access_token.trim() !== ''
+      ? record.access_token
+      : undefined;
   if (rawToken !== undefined) {
     try {
       accessToken = Token.parse(rawToken, 'the access_token option', now);

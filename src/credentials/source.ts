@@ -7,7 +7,7 @@ export interface SourceReading {
   readonly modifiedAt?: Date;
 }
 
-/** Where a token comes from. One implementation per source; see DESIGN.md C2. */
+/** Where a token comes from. One implementation per source; see docs/architecture.md, "Modules". */
 export interface CredentialSource {
   readonly kind: 'options' | 'ssm';
   /** Names the place in words, for messages: "the access_token option", "SSM parameter /ha/token". */

@@ -1,7 +1,8 @@
 import { SourceError } from '../errors.js';
 
 // SDK errors (by `name`, as the SDK v3 models them) become SourceErrors that
-// name the parameter and the IAM action or KMS key that is missing.
+// name the parameter, the operation, and the IAM action or KMS key that is
+// missing for that operation.
 
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -13,19 +14,66 @@ const NETWORK_CODES = new Set([
   'EHOSTUNREACH',
 ]);
 
-/** Maps an SDK error (by `name`, as the SDK v3 models them) to a reason the user can act on. */
-export type SsmAction = 'read' | 'write';
+/** Which SSM call failed: reading the token, writing a new one (rotation), or looking up its KMS key. */
+export type SsmOperation = 'read' | 'write' | 'describe';
 
+interface OperationWords {
+  /** "reading", completing "Access denied … SSM parameter". */
+  doing: string;
+  /** "read", completing "the credentials used to … SSM parameter". */
+  verb: string;
+  api: string;
+  iamAction: string;
+  /** What KMS must allow for this operation, or undefined when it uses no key. */
+  kms?: { failed: string; allow: string };
+  /** Why the add-on needs the action, after "Allow …". */
+  why: string;
+  /** Said after a transient failure. */
+  afterwards: string;
+}
+
+const OPERATIONS: Record<SsmOperation, OperationWords> = {
+  read: {
+    doing: 'reading',
+    verb: 'read',
+    api: 'GetParameter',
+    iamAction: 'ssm:GetParameter',
+    kms: { failed: 'could not be decrypted', allow: 'kms:Decrypt' },
+    why: '',
+    afterwards: ' Retrying at the next refresh.',
+  },
+  write: {
+    doing: 'writing',
+    verb: 'write',
+    api: 'PutParameter',
+    iamAction: 'ssm:PutParameter',
+    kms: { failed: 'could not be encrypted', allow: 'kms:Encrypt and kms:GenerateDataKey' },
+    why: ' (needed for rotation)',
+    afterwards: ' The rotation did not complete; it can be run again.',
+  },
+  describe: {
+    doing: 'describing',
+    verb: 'describe',
+    api: 'DescribeParameters',
+    iamAction: 'ssm:DescribeParameters',
+    why: ' (rotation keeps the KMS key the parameter uses), or set ssm_kms_key_id',
+    afterwards: ' The rotation did not complete; it can be run again.',
+  },
+};
+
+/** Maps an SDK error from `operation` on `parameter` to a reason the user can act on. */
 export function translate(
   error: unknown,
   parameter: string,
   region: string,
-  action: SsmAction = 'read',
+  operation: SsmOperation = 'read',
 ): SourceError {
+  const op = OPERATIONS[operation];
   const e = error as {
     name?: string;
     message?: string;
     code?: string;
+    $fault?: string;
     $metadata?: { attempts?: number };
   };
   const name = e.name ?? '';
@@ -34,7 +82,7 @@ export function translate(
     ? parameter
     : `arn:aws:ssm:${region}:<account-id>:parameter${parameter.startsWith('/') ? '' : '/'}${parameter}`;
   const kmsKey =
-    /kms:Decrypt on resource:? (arn:aws[^\s]*:kms:[^\s]+)/i.exec(message)?.[1] ??
+    /kms:\w+ on resource:? (arn:aws[^\s]*:kms:[^\s]+)/i.exec(message)?.[1] ??
     /(arn:aws[^\s]*:kms:[^\s]+)/.exec(message)?.[1];
   const attempts = e.$metadata?.attempts;
   const fail = (text: string, transient = false) =>
@@ -46,23 +94,22 @@ export function translate(
     );
   }
   if (
-    name.startsWith('KMS') ||
-    name === 'InvalidKeyId' ||
-    (name === 'AccessDeniedException' && /kms:/i.test(message))
+    op.kms &&
+    (name.startsWith('KMS') ||
+      name === 'InvalidKeyId' ||
+      (name === 'AccessDeniedException' && /kms:/i.test(message)))
   ) {
     const key = kmsKey ?? "the parameter's KMS key";
     return fail(
-      action === 'read'
-        ? `SSM parameter ${parameter} could not be decrypted (${name}). Allow kms:Decrypt on ${key} for the add-on's AWS identity, and check that the key is enabled.`
-        : `SSM parameter ${parameter} could not be encrypted (${name}). Allow kms:Encrypt and kms:GenerateDataKey on ${key} for the add-on's AWS identity, and check that the key is enabled.`,
+      `SSM parameter ${parameter} ${op.kms.failed} (${name}). Allow ${op.kms.allow} on ${key} for the add-on's AWS identity, and check that the key is enabled.`,
     );
   }
   if (name === 'AccessDeniedException') {
     const resource = /on resource:? (arn:[^\s]+)/i.exec(message)?.[1] ?? arn;
+    // DescribeParameters is not scoped to a parameter: IAM grants it on `*`.
+    const on = operation === 'describe' ? '' : ` on ${resource}`;
     return fail(
-      action === 'read'
-        ? `Access denied reading SSM parameter ${parameter}. Allow ssm:GetParameter on ${resource} for the add-on's AWS identity.`
-        : `Access denied writing SSM parameter ${parameter}. Allow ssm:PutParameter on ${resource} for the add-on's AWS identity (needed for rotation).`,
+      `Access denied ${op.doing} SSM parameter ${parameter}. Allow ${op.iamAction}${on} for the add-on's AWS identity${op.why}.`,
     );
   }
   if (
@@ -74,12 +121,12 @@ export function translate(
     ].includes(name)
   ) {
     return fail(
-      `AWS rejected the credentials used to read SSM parameter ${parameter} (${name}). Check aws_access_key_id and aws_secret_access_key, or the credentials of the standard AWS chain.`,
+      `AWS rejected the credentials used to ${op.verb} SSM parameter ${parameter} (${name}). Check aws_access_key_id and aws_secret_access_key, or the credentials of the standard AWS chain.`,
     );
   }
   if (name === 'CredentialsProviderError') {
     return fail(
-      `No AWS credentials were found to read SSM parameter ${parameter}. Set aws_access_key_id and aws_secret_access_key, or provide credentials through the standard AWS chain.`,
+      `No AWS credentials were found to ${op.verb} SSM parameter ${parameter}. Set aws_access_key_id and aws_secret_access_key, or provide credentials through the standard AWS chain.`,
     );
   }
   if (
@@ -88,7 +135,7 @@ export function translate(
     name === 'ThrottledException'
   ) {
     return fail(
-      `SSM throttled reads of ${parameter}${attempts ? ` (after ${attempts} attempts)` : ''}; the GetParameter quota is shared by the account and region. Retrying at the next refresh.`,
+      `SSM throttled ${op.verb}s of ${parameter}${attempts ? ` (after ${attempts} attempts)` : ''}; the ${op.api} quota is shared by the account and region.${op.afterwards}`,
       true,
     );
   }
@@ -99,15 +146,18 @@ export function translate(
     /ECONNREFUSED|ETIMEDOUT|socket hang up/i.test(message)
   ) {
     return fail(
-      `SSM could not be reached to read ${parameter} (${e.code ?? name ?? 'network error'}). Check the network, aws_region and ssm_endpoint. Retrying at the next refresh.`,
+      `SSM could not be reached to ${op.verb} ${parameter} (${e.code ?? (name || 'network error')}). Check the network, aws_region and ssm_endpoint.${op.afterwards}`,
       true,
     );
   }
-  if (name === 'InternalServerError' || (e as { $fault?: string }).$fault === 'server') {
+  if (name === 'InternalServerError' || e.$fault === 'server') {
     return fail(
-      `SSM failed reading ${parameter} (${name || 'server error'}). Retrying at the next refresh.`,
+      `SSM failed ${op.doing} ${parameter} (${name || 'server error'}).${op.afterwards}`,
       true,
     );
   }
-  return fail(`Could not read SSM parameter ${parameter} (${name || 'unknown error'}).`, true);
+  return fail(
+    `Could not ${op.verb} SSM parameter ${parameter} (${op.api}: ${name || 'unknown error'}).`,
+    true,
+  );
 }

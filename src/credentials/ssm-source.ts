@@ -99,14 +99,7 @@ export class SsmSource implements CredentialSource {
       );
       return result.Parameters?.[0]?.KeyId;
     } catch (error) {
-      const translated = translate(error, this.#o.parameter, this.#o.region, 'write');
-      if ((error as { name?: string }).name === 'AccessDeniedException') {
-        throw new SourceError(
-          `Access denied describing SSM parameter ${this.#o.parameter}, to keep its KMS key. Allow ssm:DescribeParameters, or set ssm_kms_key_id.`,
-          { cause: error },
-        );
-      }
-      throw translated;
+      throw translate(error, this.#o.parameter, this.#o.region, 'describe');
     }
   }
 

@@ -24,8 +24,9 @@ export interface OpenSocketOptions {
  * handled: the `error` listener stays for the socket's whole life (the
  * library removes its own after auth_ok, and an unhandled `ws` error kills
  * the process), and the auth phase has a deadline. Rejects with the library's
- * numeric codes so its reconnect logic keeps working: ERR_INVALID_AUTH makes
- * it fire `reconnect-error` and stop, anything else makes it retry.
+ * numeric codes: ERR_INVALID_AUTH for a rejected (or withheld) token,
+ * ERR_CANNOT_CONNECT for anything else; the dialer (dialer.ts) decides what
+ * follows.
  *
  * Protocol: homeassistant/components/websocket_api/auth.py — the server sends
  * auth_required, waits 10 s for {type: auth, access_token}, answers auth_ok

@@ -1,8 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { Hono, type MiddlewareHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { NONCE, secureHeaders } from 'hono/secure-headers';
 import type { Clock } from '../clock.js';
 import { type Logger, redact } from '../log.js';
 import type { StatusModel } from '../status/status-model.js';
+import { type AllowedHostsOptions, allowedHosts } from './allowed-hosts.js';
 import { type IngressGuardOptions, ingressGuard } from './ingress-guard.js';
 import { createMetrics } from './metrics.js';
 import { renderPage, renderPartial } from './page/render.js';
@@ -24,6 +26,8 @@ export interface AppDeps {
   health: () => Health;
   /** Set when running under the Supervisor: only ingress may connect. */
   guard?: IngressGuardOptions;
+  /** Set when running standalone: only requests naming this server in Host are answered. */
+  hosts?: AllowedHostsOptions;
   /** What the action endpoints run; absent while misconfigured. */
   actions?: {
     refresh(): Promise<{ ok: boolean; message: string }>;
@@ -34,7 +38,12 @@ export interface AppDeps {
 /**
  * State-changing requests must come from the page itself: browsers send
  * Sec-Fetch-Site (and Origin) on POSTs, so a page on another site cannot
- * make the user's browser press our buttons.
+ * make the user's browser press our buttons. Host itself is checked before
+ * (the ingress guard, or allowedHosts standalone), so comparing with it is
+ * sound. Not hono/csrf: it compares Origin with the URL the server sees,
+ * which behind ingress is the add-on's internal address rather than the
+ * browser's, and it refuses requests that carry neither header (scripts,
+ * curl), which cannot be forged by a browser anyway.
  */
 function sameOrigin(): MiddlewareHandler {
   return async (c, next) => {
@@ -64,8 +73,12 @@ function sameOrigin(): MiddlewareHandler {
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   if (deps.guard) app.use('*', ingressGuard(deps.guard));
-  // Set before the handler runs: headers added to a finished response would
-  // make the Node adapter build a full Response for every request.
+  else if (deps.hosts) app.use('*', allowedHosts(deps.hosts));
+  // Set before the handler runs: headers added to a finished response (as
+  // hono/secure-headers does, after `await next()`) make the Node adapter
+  // build a full Response for every request, which cost /api/status a large
+  // share of its throughput. secure-headers serves the page, where it adds
+  // more and the rate is low.
   app.use('*', (c, next) => {
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('Referrer-Policy', 'no-referrer');
@@ -88,15 +101,28 @@ export function createApp(deps: AppDeps): Hono {
 
   // The status page. No external assets; the only script and style carry a
   // per-response nonce, and the page may only be framed by its own origin
-  // (Home Assistant's, through ingress).
-  app.get('/', (c) => {
-    const nonce = randomBytes(16).toString('base64');
+  // (Home Assistant's, through ingress). No HSTS: through ingress this is
+  // Home Assistant's origin, and that is not ours to pin to HTTPS.
+  const pageHeaders = secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'none'"],
+      scriptSrc: [NONCE],
+      styleSrc: [NONCE],
+      connectSrc: ["'self'"],
+      imgSrc: ["'self'", 'data:'],
+      baseUri: ["'self'"],
+      formAction: ["'none'"],
+      frameAncestors: ["'self'"],
+    },
+    strictTransportSecurity: false,
+    // Same reason: the first document of an origin decides its agent cluster,
+    // and through ingress that is Home Assistant's frontend, not this page.
+    originAgentCluster: false,
+  });
+  app.get('/', pageHeaders, (c) => {
+    const nonce = c.get('secureHeadersNonce') as string;
     const prefix = c.req.header('X-Ingress-Path');
     const base = prefix && INGRESS_PATH.test(prefix) ? `${prefix}/` : undefined;
-    c.header(
-      'Content-Security-Policy',
-      `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'self'; form-action 'none'; frame-ancestors 'self'`,
-    );
     c.header('Cache-Control', 'no-store');
     return c.html(renderPage(deps.status.snapshot(), deps.clock.now(), nonce, base));
   });
@@ -125,18 +151,29 @@ export function createApp(deps: AppDeps): Hono {
       if (!deps.actions) {
         return c.json({ ok: false, message: `Nothing to ${action}: fix the options first.` }, 409);
       }
-      deps.log.info(
-        `${action} requested by ${c.req.header('X-Remote-User-Name') ?? 'a local user'}`,
-      );
+      deps.log.info(`${action} requested by ${userOf(c.req.header('X-Remote-User-Name'))}`);
       const outcome = await deps.actions[action]();
       return c.json({ ok: outcome.ok, message: redact(outcome.message) }, outcome.ok ? 200 : 502);
     });
   }
 
   app.onError((error, c) => {
+    if (error instanceof HTTPException) return error.getResponse();
     // Internals never leak into a response; the log redacts what it prints.
-    deps.log.error(`${c.req.method} ${c.req.path} failed`, error);
+    deps.log.error(`${c.req.method} ${c.req.path.slice(0, MAX_LOGGED * 4)} failed`, error);
     return c.json({ error: 'Internal error; see the add-on log.' }, 500);
   });
   return app;
+}
+
+/** How much of a header is logged: user names are short; a 15 kB one is an attack or a bug. */
+const MAX_LOGGED = 64;
+
+/** The user the Supervisor names, as it may be logged: printable, clipped. */
+function userOf(name: string | undefined): string {
+  if (name === undefined || name.trim() === '') return 'a local user';
+  const printable = name.replace(/\p{C}/gu, '?');
+  return JSON.stringify(
+    printable.length > MAX_LOGGED ? `${printable.slice(0, MAX_LOGGED)}…` : printable,
+  );
 }

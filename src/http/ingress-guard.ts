@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
+import { ipRestriction } from 'hono/ip-restriction';
 
 export interface IngressGuardOptions {
   /** The one peer allowed in: the Supervisor's ingress proxy, 172.30.32.2 in production. */
@@ -7,27 +8,28 @@ export interface IngressGuardOptions {
   peerOf: (c: Context) => string | undefined;
 }
 
+/** Inside the container: the image's HEALTHCHECK runs `GET /health` from here. */
+const LOOPBACK = ['127.0.0.1', '::1'];
+
 /**
- * Under the Supervisor only the ingress proxy may reach the add-on (DESIGN.md C6);
- * the watchdog's /health checks come from the same address. Trusting the whole
- * hassio network would let any other add-on in, and let it forge the
- * X-Remote-User-* headers the Supervisor adds.
+ * Under the Supervisor only the ingress proxy may reach the add-on
+ * (docs/architecture.md, "Security rules"); the watchdog's /health checks come
+ * from the same address. Trusting the whole hassio network would let any
+ * other add-on in, and let it forge the X-Remote-User-* headers the
+ * Supervisor adds. The one exception is `GET /health` from loopback, for the
+ * container's own health check: it changes nothing and shows no more than
+ * the state. Hono's ip-restriction does the matching (including IPv4-mapped
+ * IPv6 peers on a dual-stack socket).
  */
 export function ingressGuard(options: IngressGuardOptions): MiddlewareHandler {
-  const allowed = normalize(options.allowedPeer);
-  return async (c, next) => {
-    const peer = options.peerOf(c);
-    if (peer === undefined || normalize(peer) !== allowed) {
-      return c.text(
-        'Forbidden: this add-on only answers requests that come through Home Assistant ingress.\n',
-        403,
-      );
-    }
-    return next();
-  };
-}
-
-/** IPv4 addresses arrive as IPv4-mapped IPv6 on a dual-stack socket. */
-function normalize(address: string): string {
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
+  const peer = (c: Context) => options.peerOf(c) ?? '';
+  const refuse = (_remote: unknown, c: Context) =>
+    c.text(
+      'Forbidden: this add-on only answers requests that come through Home Assistant ingress.\n',
+      403,
+    );
+  const ingressOnly = ipRestriction(peer, { allowList: [options.allowedPeer] }, refuse);
+  const health = ipRestriction(peer, { allowList: [options.allowedPeer, ...LOOPBACK] }, refuse);
+  return (c, next) =>
+    c.req.method === 'GET' && c.req.path === '/health' ? health(c, next) : ingressOnly(c, next);
 }

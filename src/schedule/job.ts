@@ -1,4 +1,4 @@
-import cron, { type ScheduledTask } from 'node-cron';
+import cron, { type Logger as CronLogger, type ScheduledTask } from 'node-cron';
 import type { Clock } from '../clock.js';
 import { describeError, type Logger } from '../log.js';
 import type { StatusModel } from '../status/status-model.js';
@@ -15,13 +15,16 @@ export interface JobOptions {
   status: StatusModel;
   log: Logger;
   clock: Clock;
+  /** IANA time zone the expression is read in (the Supervisor sets TZ to Home Assistant's); default: the process's. */
+  timezone?: string;
 }
 
 /**
- * A cron job (DESIGN.md C5) whose runs never overlap: node-cron skips a tick
- * while one runs (`noOverlap`), and a manual run joins the run in progress
- * instead of starting a second. Every run's time, result, duration and the
- * next run are recorded in the status model.
+ * A cron job whose runs never overlap: a tick that comes while a run is in
+ * progress (a scheduled run that is slow, or a manual one) is skipped and
+ * recorded as `skipped`, and a manual run joins the run in progress instead
+ * of starting a second. Every run's time, result, duration and the next run
+ * are recorded in the status model (docs/architecture.md, "Status model").
  */
 export class Job {
   readonly #o: JobOptions;
@@ -30,14 +33,24 @@ export class Job {
 
   constructor(options: JobOptions) {
     this.#o = options;
+    const timezone = knownTimeZone(options.timezone);
+    if (options.timezone && !timezone) {
+      options.log.warning(
+        `TZ=${JSON.stringify(options.timezone)} is not a time zone this runtime knows; the ${options.name} schedule uses UTC`,
+      );
+    }
     this.#task = cron.createTask(
       options.expression,
-      () => this.run('schedule').then(() => undefined),
+      () => (this.#running ? this.#skip() : this.run('schedule').then(() => undefined)),
       {
         name: options.name,
+        // Kept as a second guard; our own check above sees manual runs too.
         noOverlap: true,
+        timezone: timezone ?? (options.timezone ? 'UTC' : undefined),
+        logger: cronLogger(options.log),
       },
     );
+    this.#task.on('execution:overlap', () => this.#skip());
   }
 
   start(): void {
@@ -90,7 +103,44 @@ export class Job {
     return outcome;
   }
 
+  #skip(): void {
+    const { name, status, log, clock } = this.#o;
+    const message = 'skipped: the previous run was still running';
+    status.count(`${name}_runs`, 'skipped');
+    status.updateSchedule({
+      name,
+      expression: this.#o.expression,
+      lastRunAt: new Date(clock.now()).toISOString(),
+      lastResult: 'skipped',
+      lastMessage: message,
+      nextRunAt: this.#nextRun(),
+    });
+    log.info(`${name} run (schedule) ${message}`);
+  }
+
   #nextRun(): string | undefined {
     return this.#task.getNextRun()?.toISOString();
   }
+}
+
+/** The zone if the runtime's Intl knows it (node-cron would throw on each tick otherwise). */
+function knownTimeZone(zone: string | undefined): string | undefined {
+  if (!zone) return undefined;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return zone;
+  } catch {
+    return undefined;
+  }
+}
+
+/** node-cron's own messages (overlap, missed ticks, task errors) through our logger, not its console one. */
+function cronLogger(log: Logger): CronLogger {
+  const text = (m: string | Error) => (m instanceof Error ? m.message : m);
+  return {
+    info: (m) => log.debug(m),
+    warn: (m) => log.warning(m),
+    error: (m, e) => log.error(text(m), e ?? (m instanceof Error ? m : undefined)),
+    debug: (m) => log.debug(text(m)),
+  };
 }

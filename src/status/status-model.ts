@@ -37,6 +37,8 @@ export interface ConnectionInfo {
   url: string;
   connected: boolean;
   haVersion?: string;
+  /** The masked token the open socket authenticated with (it can lag the token manager's). */
+  token?: string;
   connectedSince?: string;
   reconnects: number;
   pingRttMs?: number;
@@ -56,7 +58,7 @@ export interface ScheduleInfo {
   nextRunAt?: string;
 }
 
-/** Token rotation (DESIGN.md C8): what the last run did and what is still to revoke. */
+/** Token rotation (docs/rotation.md): the journal, and what is still to revoke. */
 export interface RotationInfo {
   available: boolean;
   /** Why rotation cannot run, when it cannot. */
@@ -64,11 +66,25 @@ export interface RotationInfo {
   running: boolean;
   step?: string;
   graceMinutes: number;
-  lastRunAt?: string;
-  lastResult?: 'ok' | 'failed';
-  lastMessage?: string;
-  lastDurationMs?: number;
+  /** Replaced tokens waiting for their revocation; never the token in use. */
   pending: { masked: string; dueAt: string }[];
+  /** The journal's records (unfinished ones, and the last finished one), oldest first. */
+  journal: RotationRecordInfo[];
+  /** A damaged journal file, and other problems reading it. */
+  problems: string[];
+}
+
+export interface RotationRecordInfo {
+  credential: string;
+  clientName: string;
+  state: string;
+  startedAt: string;
+  updatedAt: string;
+  minted?: string;
+  replaced?: string;
+  dueAt?: string;
+  note?: string;
+  waitingFor?: string;
 }
 
 export type EventLevel = 'info' | 'warning' | 'error';
@@ -88,6 +104,8 @@ export interface StatusSnapshot {
   degradedSince?: string;
   startedAt: string;
   problems: string[];
+  /** What the user should know that is not a state, e.g. a damaged file in DATA_DIR. */
+  notices: string[];
   token?: TokenInfo;
   connection?: ConnectionInfo;
   schedules: ScheduleInfo[];
@@ -107,6 +125,7 @@ export class StatusModel {
   /** Set while a fallback stands in for the source; turns `connected` into `degraded`. */
   #degraded: { reason: string; since: string } | undefined;
   #problems: string[] = [];
+  #notices: string[] = [];
   #token: TokenInfo | undefined;
   #connection: ConnectionInfo | undefined;
   readonly #schedules = new Map<string, ScheduleInfo>();
@@ -165,6 +184,13 @@ export class StatusModel {
     this.#changed();
   }
 
+  /** Adds a notice (once) and records it as a warning event from `source`. */
+  addNotice(message: string, source = 'files'): void {
+    if (this.#notices.includes(message)) return;
+    this.#notices = [...this.#notices, message];
+    this.event('warning', source, message);
+  }
+
   updateToken(info: Partial<TokenInfo> & Pick<TokenInfo, 'source' | 'sourceDescription'>): void {
     this.#token = { ...this.#token, ...info };
     this.#changed();
@@ -187,6 +213,8 @@ export class StatusModel {
       running: false,
       graceMinutes: 0,
       pending: [],
+      journal: [],
+      problems: [],
       ...this.#rotation,
       ...info,
     };
@@ -222,6 +250,7 @@ export class StatusModel {
       degradedSince: this.#degraded?.since,
       startedAt: this.#startedAt,
       problems: this.#problems,
+      notices: this.#notices,
       token: this.#token,
       connection: this.#connection,
       schedules: [...this.#schedules.values()],

@@ -40,7 +40,7 @@ interface Cached {
 }
 
 /**
- * The one owner of the credential (DESIGN.md C3): reads it from the source,
+ * The one owner of the credential (docs/connection.md): reads it from the source,
  * checks its shape, validates it once against Home Assistant, caches it with
  * a TTL, and remembers every token Home Assistant rejected so that none is
  * ever sent again — each send of a bad token is a failed login in HA. When
@@ -184,7 +184,7 @@ export class TokenManager {
     } catch (error) {
       // HA not answering says nothing about the token: try again later.
       if (error instanceof HaUnavailableError) throw error;
-      // A bad new value must not take down a token that works (DESIGN.md §6).
+      // A bad new value must not take down a token that works (docs/connection.md).
       return this.#fallBack(messageOf(error), error);
     }
   }

@@ -30,7 +30,7 @@ export class Token {
 
   private constructor(value: string, claims: Claims) {
     this.#value = value;
-    registerSecret(value);
+    registerSecret(value, this); // forgotten with this object
     this.masked = `••••${value.slice(-4)}`;
     this.fingerprint = fingerprintOf(value);
     this.refreshTokenId = typeof claims.iss === 'string' ? claims.iss : undefined;

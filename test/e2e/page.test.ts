@@ -64,7 +64,8 @@ describe('the status page through ingress', () => {
     const { page, requests, bodies, bytes } = await open();
 
     await expect.poll(() => badge(page).textContent(), { timeout: 15_000 }).toBe('Connected');
-    await page.waitForTimeout(3500); // one live update
+    // One live update: the next /partial the page fetches, read to the end.
+    await (await page.waitForResponse((r) => r.url().endsWith('/partial') && r.ok())).body();
     const html = await page.content();
     await writeFile(
       'test-results/page-size.txt',
@@ -170,15 +171,18 @@ describe('the status page through ingress', () => {
     await page.close();
   });
 
-  test('a request that bypasses the ingress proxy is refused', async () => {
+  test('a request that bypasses the ingress proxy is refused, except GET /health from loopback (the container health check)', async () => {
     const addon = await supervisedAddon({
       home_assistant_url: ha.url,
       access_token: addons.secret(await ha.mint()),
     });
 
-    for (const path of ['/', '/api/status', '/health', '/metrics']) {
+    for (const path of ['/', '/api/status', '/metrics', '/partial']) {
       expect((await fetch(`${addon.url}${path}`)).status, path).toBe(403);
     }
+    expect((await fetch(`${addon.url}/api/refresh`, { method: 'POST' })).status).toBe(403);
+    // The container's own health check runs on loopback: GET /health only.
+    expect((await fetch(`${addon.url}/health`)).status).toBe(200);
     expect((await addon.get('/health')).status).toBe(200);
   });
 });

@@ -1,13 +1,19 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { AddonOptions } from '../support/addon.js';
 import { useAddons } from '../support/addon-session.js';
 import { forgedToken } from '../support/ha-commands.js';
+import { scheduledRuns, settledFailedLogins } from '../support/settle.js';
 import { sharedHa } from '../support/shared-ha.js';
 
 const ha = sharedHa();
 const addons = useAddons();
 const startAddon = addons.start;
+const failedLogins = () => settledFailedLogins(ha);
+// Every 2 seconds (node-cron's six-field form): each run is a chance to send a token again.
+const OFTEN = '*/2 * * * * *';
 
 describe('with a token from the Options tab', () => {
   test('a valid token connects, and status shows the HA version and a ping round trip', async () => {
@@ -36,7 +42,7 @@ describe('with a token from the Options tab', () => {
     });
     await new Promise<void>((resolve) => fakeHa.listen(0, '127.0.0.1', resolve));
     const port = (fakeHa.address() as { port: number }).port;
-    const before = (await ha.failedLogins()).length;
+    const before = await failedLogins();
 
     for (const bad of ['   ', 'not-a-token', 'a.b', 'abc def.ghi.jkl']) {
       const addon = await startAddon({
@@ -49,29 +55,33 @@ describe('with a token from the Options tab', () => {
     }
 
     expect(connections).toBe(0);
-    expect((await ha.failedLogins()).length).toBe(before);
+    expect(await failedLogins()).toBe(before);
     fakeHa.close();
   });
 
-  test('a wrong token is unauthorized with the fix in words, and costs HA exactly one failed login over 30 s', async () => {
+  test('a wrong token is unauthorized with the fix in words, and costs HA exactly one failed login over three refreshes', async () => {
     const wrong = forgedToken('wrong');
     addons.secret(wrong);
-    const before = (await ha.failedLogins()).length;
-    const addon = await startAddon({ home_assistant_url: ha.url, access_token: wrong });
+    const before = await failedLogins();
+    const addon = await startAddon({
+      home_assistant_url: ha.url,
+      access_token: wrong,
+      refresh_schedule: OFTEN,
+    });
 
     const status = await addon.waitForStatus('unauthorized', (s) => s.state === 'unauthorized');
     expect(status.reason).toMatch(/rejected/i);
     expect(status.reason).toMatch(/long-lived access token/i);
-    await new Promise((r) => setTimeout(r, 30_000));
+    await scheduledRuns(addon, 'refresh', 3);
 
     expect((await addon.status()).state).toBe('unauthorized');
-    expect((await ha.failedLogins()).length - before).toBe(1);
+    expect((await failedLogins()) - before).toBe(1);
     expect((await addon.get('/health')).status).toBe(200);
   });
 
   test('a rejected token is not sent again after a restart either', async () => {
     const wrong = addons.secret(forgedToken('restart'));
-    const before = (await ha.failedLogins()).length;
+    const before = await failedLogins();
     const first = await startAddon({ home_assistant_url: ha.url, access_token: wrong });
     await first.waitForStatus('unauthorized', (s) => s.state === 'unauthorized');
 
@@ -80,25 +90,61 @@ describe('with a token from the Options tab', () => {
     const status = await again.waitForStatus('unauthorized', (s) => s.state === 'unauthorized');
 
     expect(status.reason).toMatch(/still holds token .*, which Home Assistant rejected/);
-    expect((await ha.failedLogins()).length - before).toBe(1);
+    expect((await failedLogins()) - before).toBe(1);
+  });
+
+  test('a damaged record of rejected tokens is reported, kept, and what it still holds is not sent again', async () => {
+    // Two rejected tokens on record, then the file cut short inside the second.
+    const [first, second] = [forgedToken('damaged-1'), forgedToken('damaged-2')];
+    addons.secret(first, second);
+    const options = (token: string) => ({ home_assistant_url: ha.url, access_token: token });
+    const a = await startAddon(options(first));
+    await a.waitForStatus('unauthorized', (s) => s.state === 'unauthorized');
+    await a.stop();
+    await writeFile(join(a.dir, 'options.json'), JSON.stringify(options(second)));
+    const b = await startAddon(undefined, { dir: a.dir });
+    await b.waitForStatus('unauthorized', (s) => s.state === 'unauthorized');
+    await b.stop();
+    const file = join(a.dir, 'rejected-tokens.json');
+    const whole = await readFile(file, 'utf8');
+    await writeFile(file, whole.slice(0, whole.length - 10));
+    await writeFile(join(a.dir, 'options.json'), JSON.stringify(options(first)));
+    const before = await failedLogins();
+
+    const c = await startAddon(undefined, { dir: a.dir });
+    const status = await c.waitForStatus('unauthorized', (s) => s.state === 'unauthorized');
+
+    expect(status.notices).toEqual([
+      expect.stringMatching(
+        /^rejected-tokens\.json in .* was damaged \(not valid JSON\); the damaged copy is kept as rejected-tokens\.json\.damaged-.*1 rejected token was recovered/,
+      ),
+    ]);
+    expect(status.reason).toMatch(/which Home Assistant rejected/);
+    expect((await failedLogins()) - before).toBe(0);
+    expect(c.output).toMatch(/WARNING .*rejected-tokens\.json in .* was damaged/);
+    expect((await readdir(a.dir)).filter((f) => f.includes('.damaged-'))).toHaveLength(1);
   });
 
   test('a token revoked in HA while connected turns unauthorized within a second and is never retried', async () => {
     const token = await ha.mint();
     addons.secret(token);
-    const addon = await startAddon({ home_assistant_url: ha.url, access_token: token });
+    const addon = await startAddon({
+      home_assistant_url: ha.url,
+      access_token: token,
+      refresh_schedule: OFTEN,
+    });
     await addon.waitForStatus('connected', (s) => s.state === 'connected');
-    const before = (await ha.failedLogins()).length;
+    const before = await failedLogins();
 
     const revokedAt = Date.now();
     await ha.revoke(token);
     await addon.waitForStatus('unauthorized', (s) => s.state === 'unauthorized', 5000);
     const tookMs = Date.now() - revokedAt;
-    await new Promise((r) => setTimeout(r, 8000));
+    await scheduledRuns(addon, 'refresh', 3);
 
     expect(tookMs).toBeLessThan(1000);
     // The one reconnect that discovered the revocation; none after it.
-    expect((await ha.failedLogins()).length - before).toBeLessThanOrEqual(1);
+    expect((await failedLogins()) - before).toBeLessThanOrEqual(1);
     expect((await addon.status()).state).toBe('unauthorized');
   });
 
@@ -152,9 +198,25 @@ describe('with bad options', () => {
       { options: { home_assistant_url: 'homeassistant:8123', access_token: forgedToken('x') } },
       [/^home_assistant_url: .*http/m],
     ],
+    [
+      'a URL with a password',
+      {
+        options: {
+          home_assistant_url: 'http://owner:s3cret-url-pass@127.0.0.1:1',
+          access_token: forgedToken('x'),
+        },
+      },
+      [/^home_assistant_url: must not contain a user name or password/m],
+    ],
+    [
+      'a cron expression that never fires, and a malformed token beside it',
+      { options: { refresh_schedule: '0 0 1 * 1#5', access_token: 'not-a-token' } },
+      [/^refresh_schedule: "0 0 1 \* 1#5" never runs/m, /^access_token: /m],
+    ],
   ])(
     '%s: every problem is reported with its option name, and nothing is sent',
     async (_name, o, expected) => {
+      addons.secret('s3cret-url-pass');
       const { options, ...extra } = o as AddonOptions;
       const addon = await startAddon(options, extra);
 

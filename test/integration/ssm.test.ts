@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { useAddons } from '../support/addon-session.js';
 import { forgedToken } from '../support/ha-commands.js';
+import { scheduledRuns, settledFailedLogins } from '../support/settle.js';
 import { sharedHa } from '../support/shared-ha.js';
 import { NEVER, putToken, ssmAddonOptions, TEST_AWS, uniqueParameter } from '../support/ssm.js';
 import { useSsm } from '../support/ssm-session.js';
@@ -9,6 +10,7 @@ const ha = sharedHa();
 const addons = useAddons();
 const ssm = useSsm();
 const moto = ssm.moto;
+const failedLogins = () => settledFailedLogins(ha);
 
 addons.secret(TEST_AWS.secretAccessKey);
 const ssmOptions = (parameter: string, extra: Record<string, unknown> = {}) =>
@@ -54,7 +56,7 @@ describe('a token in an SSM SecureString parameter', () => {
     await putToken(moto, parameter, oldToken);
     const addon = await addons.start(ssmOptions(parameter));
     const before = await addon.waitForStatus('connected', (s) => s.state === 'connected');
-    const failedBefore = (await ha.failedLogins()).length;
+    const failedBefore = await failedLogins();
 
     await putToken(moto, parameter, newToken);
     const revokedAt = Date.now();
@@ -71,7 +73,7 @@ describe('a token in an SSM SecureString parameter', () => {
     expect(tookMs).toBeLessThan(1000);
     expect(after.schedules[0]?.lastRunAt).toBeUndefined();
     // The drop made the add-on re-read SSM before reconnecting: the revoked token was never re-sent.
-    expect((await ha.failedLogins()).length - failedBefore).toBe(0);
+    expect((await failedLogins()) - failedBefore).toBe(0);
   });
 
   test('rotated without revocation: the next scheduled run picks it up and swaps the connection', async () => {
@@ -110,11 +112,11 @@ describe('a token in an SSM SecureString parameter', () => {
     await putToken(moto, parameter, good);
     const addon = await addons.start(ssmOptions(parameter, { refresh_schedule: '*/2 * * * * *' }));
     await addon.waitForStatus('connected', (s) => s.state === 'connected');
-    const failedBefore = (await ha.failedLogins()).length;
+    const failedBefore = await failedLogins();
 
     await putToken(moto, parameter, bad);
     const degraded = await addon.waitForStatus('degraded', (s) => s.state === 'degraded', 10_000);
-    await new Promise((r) => setTimeout(r, 6000)); // three more scheduled runs
+    await scheduledRuns(addon, 'refresh', 3);
 
     const status = await addon.status();
     expect(status.state).toBe('degraded');
@@ -123,7 +125,7 @@ describe('a token in an SSM SecureString parameter', () => {
     expect(degraded.reason).toMatch(/rejected/);
     expect(degraded.reason).toMatch(/last-known-good/);
     expect(status.schedules[0]?.lastResult).toBe('failed');
-    expect((await ha.failedLogins()).length - failedBefore).toBe(1);
+    expect((await failedLogins()) - failedBefore).toBe(1);
   });
 
   test('unauthorized, then a good token put into SSM: the next refresh reconnects with it', async () => {
@@ -133,7 +135,7 @@ describe('a token in an SSM SecureString parameter', () => {
     await putToken(moto, parameter, first);
     const addon = await addons.start(ssmOptions(parameter));
     await addon.waitForStatus('connected', (s) => s.state === 'connected');
-    const failedBefore = (await ha.failedLogins()).length;
+    const failedBefore = await failedLogins();
 
     await ha.revoke(first);
     await addon.waitForStatus('unauthorized', (s) => s.state === 'unauthorized');
@@ -148,7 +150,7 @@ describe('a token in an SSM SecureString parameter', () => {
     expect(outcome.ok).toBe(true);
     expect(after.token).toMatchObject({ version: 2, masked: `••••${second.slice(-4)}` });
     // The revoked token was sent once (the reconnect that found it revoked), never again.
-    expect((await ha.failedLogins()).length - failedBefore).toBe(1);
+    expect((await failedLogins()) - failedBefore).toBe(1);
   });
 
   test('a value that is not a token is refused without being echoed', async () => {

@@ -76,6 +76,11 @@ export class Addon {
     return addon;
   }
 
+  /** Resolves with the exit code once the process has ended (e.g. killed by a failpoint). */
+  get exited(): Promise<number | null> {
+    return this.#exit;
+  }
+
   get pid(): number | undefined {
     return this.#process.pid;
   }

@@ -15,6 +15,10 @@ export function forward(
     headers?: IncomingHttpHeaders;
     localAddress?: string;
     onError?: () => void;
+    /** Called instead of passing the answer back (the answer is then read and thrown away). */
+    onAnswer?: () => void;
+    /** Holds the answer back this long before passing it on (the request has landed by then). */
+    answerDelayMs?: number;
   } = {},
 ): void {
   const upstream = request(
@@ -27,8 +31,17 @@ export function forward(
       headers: options.headers ?? req.headers,
     },
     (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
+      if (options.onAnswer) {
+        answer.resume();
+        answer.on('end', options.onAnswer);
+        return;
+      }
+      const pass = () => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      };
+      if (options.answerDelayMs) setTimeout(pass, options.answerDelayMs);
+      else pass();
     },
   );
   upstream.on('error', options.onError ?? (() => res.destroy()));

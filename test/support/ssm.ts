@@ -69,8 +69,20 @@ export async function deleteParameter(client: SSMClient, name: string): Promise<
 export type ProxyMode =
   | { kind: 'pass' }
   | { kind: 'down' }
+  /** Accepts and reads requests, never answers: a network path that drops the replies. */
+  | { kind: 'blackhole' }
+  /** Forwards each request after `ms`. */
+  | { kind: 'latency'; ms: number }
   /** An AWS JSON 1.1 error, exactly as SSM sends it (`__type` + `message`, HTTP 400). */
-  | { kind: 'error'; type: string; message: string; status?: number; onlyFor?: string };
+  | { kind: 'error'; type: string; message: string; status?: number; onlyFor?: string }
+  /**
+   * Forwards the request to moto (the write lands) and cuts the connection
+   * instead of passing the answer back: a lost answer. The SDK retries, and
+   * each retry lands too.
+   */
+  | { kind: 'drop-answer'; onlyFor: string }
+  /** Forwards the request to moto (the write lands) and passes the answer back `ms` later. */
+  | { kind: 'slow-answer'; onlyFor: string; ms: number };
 
 /**
  * Stands between the add-on and moto, to produce what moto cannot: a service
@@ -81,6 +93,8 @@ export class SsmProxy {
   readonly url: string;
   mode: ProxyMode = { kind: 'pass' };
   getParameterCalls = 0;
+  /** Answers cut by `drop-answer` so far. */
+  droppedAnswers = 0;
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
 
@@ -108,6 +122,14 @@ export class SsmProxy {
         req.socket.destroy();
         return;
       }
+      if (mode.kind === 'blackhole') {
+        req.resume();
+        return;
+      }
+      if (mode.kind === 'latency') {
+        setTimeout(() => forward(req, res, upstream), mode.ms);
+        return;
+      }
       if (
         mode.kind === 'error' &&
         (!mode.onlyFor || req.headers['x-amz-target'] === `AmazonSSM.${mode.onlyFor}`)
@@ -118,6 +140,21 @@ export class SsmProxy {
           'x-amzn-RequestId': 'test',
         });
         res.end(JSON.stringify({ __type: mode.type, message: mode.message }));
+        return;
+      }
+      if (
+        mode.kind === 'drop-answer' &&
+        req.headers['x-amz-target'] === `AmazonSSM.${mode.onlyFor}`
+      ) {
+        if (proxy) proxy.droppedAnswers++;
+        forward(req, res, upstream, { onAnswer: () => req.socket.destroy() });
+        return;
+      }
+      if (
+        mode.kind === 'slow-answer' &&
+        req.headers['x-amz-target'] === `AmazonSSM.${mode.onlyFor}`
+      ) {
+        forward(req, res, upstream, { answerDelayMs: mode.ms });
         return;
       }
       forward(req, res, upstream);

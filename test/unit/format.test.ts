@@ -9,6 +9,7 @@ const base: StatusSnapshot = {
   since: '2026-11-23T11:00:00Z',
   startedAt: '2026-11-23T11:00:00Z',
   problems: [],
+  notices: [],
   schedules: [],
   events: [],
 };

@@ -93,6 +93,93 @@ describe('parseOptions', () => {
   });
 });
 
+describe('parseOptions refuses what would fail later', () => {
+  const ssm = { token_source: 'ssm', ssm_parameter: '/ha/token', aws_region: 'eu-west-1' };
+
+  test('a cron expression that validates but never fires is a problem naming the option', () => {
+    const result = parseOptions({ access_token: token, refresh_schedule: '0 0 1 * 1#5' });
+
+    expect(result.ok || result.problems).toEqual([
+      expect.stringMatching(/^refresh_schedule: "0 0 1 \* 1#5" never runs/),
+    ]);
+  });
+
+  test('a URL with a user name or password is refused without echoing it', () => {
+    const result = parseOptions({
+      ...ssm,
+      home_assistant_url: 'http://user:s3cret-pass@homeassistant:8123',
+      ssm_endpoint: 'https://key:other-pass@ssm.local',
+    });
+
+    expect(result.ok || result.problems.sort()).toEqual([
+      expect.stringMatching(/^home_assistant_url: must not contain a user name or password/),
+      expect.stringMatching(/^ssm_endpoint: must not contain a user name or password/),
+    ]);
+    expect(JSON.stringify(result)).not.toMatch(/s3cret-pass|other-pass|user:|key:/);
+  });
+
+  test.each([
+    ['* * * * * *', 15, /runs 1 s apart/],
+    ['*/5 * * * *', 15, /runs 5 min apart/],
+    ['0 3,4 * * *', 90, /runs 1 h apart/],
+  ])(
+    'a rotation schedule (%s) closer than the grace period (%i min) is refused, saying why',
+    (schedule, grace, apart) => {
+      const result = parseOptions({
+        ...ssm,
+        rotation_schedule: schedule,
+        rotation_grace_minutes: grace,
+      });
+
+      expect(result.ok || result.problems).toEqual([
+        expect.stringMatching(/^rotation_schedule: .*rotation_grace_minutes/),
+      ]);
+      expect(result.ok || result.problems[0]).toMatch(apart);
+    },
+  );
+
+  test.each([
+    ['0 3 * * 0', 15],
+    ['* * * * *', 1],
+  ])(
+    'a rotation schedule (%s) at least the grace period (%i min) apart is accepted',
+    (schedule, grace) => {
+      const result = parseOptions({
+        ...ssm,
+        rotation_schedule: schedule,
+        rotation_grace_minutes: grace,
+      });
+      expect(result.ok).toBe(true);
+    },
+  );
+
+  test('the access_token shape problem is reported beside the other problems', () => {
+    const result = parseOptions({ access_token: 'not-a-jwt-value', log_level: 'loud' });
+
+    expect(result.ok || result.problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'access_token',
+      'log_level',
+    ]);
+  });
+
+  test('control characters in a value are escaped, never echoed raw', () => {
+    const result = parseOptions({ access_token: token, refresh_schedule: '0 0 1 * \u0000' });
+
+    expect(result.ok).toBe(false);
+    expect(JSON.stringify(result)).toContain('\\u0000');
+    expect(result.ok || result.problems.join('')).not.toContain('\u0000');
+  });
+
+  test('a wrong aws_region is not echoed: it may be a secret pasted into the wrong field', () => {
+    const result = parseOptions({ ...ssm, aws_region: 'wJalrXUtnFEMI-K7MDENG' });
+
+    expect(result.ok || result.problems).toEqual([
+      expect.stringMatching(/^aws_region: is not an AWS region name/),
+    ]);
+    expect(JSON.stringify(result)).not.toContain('wJalrXUtnFEMI');
+  });
+});
+
 describe('loadOptions', () => {
   test('a missing file and a file that is not JSON are problems, not crashes, and quote no content', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'htm-options-'));

@@ -1,143 +1,293 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { HaConnection } from '../../src/ha/connection.js';
-import { PendingRevocations } from '../../src/rotation/pending-revocations.js';
+import { RotationJournal } from '../../src/rotation/journal.js';
+import type { RotationRecord } from '../../src/rotation/record.js';
 import { Rotator } from '../../src/rotation/rotator.js';
+import { Job } from '../../src/schedule/job.js';
 import { StatusModel } from '../../src/status/status-model.js';
+import { Token } from '../../src/tokens/token.js';
 import type { TokenManager } from '../../src/tokens/token-manager.js';
 import { FakeClock, jwt, memoryLogger } from '../support/fakes.js';
 
-// The add-on stopping in the middle of a rotation cannot be provoked on cue
-// against the real parts, so this drives the Rotator's recovery with a fake
-// connection that records the commands it is sent and a fake parameter.
-async function setup(
-  parameterHolds: string,
-  o: {
-    inUse?: string;
-    haTokens?: { id: string; client_name: string }[];
-    unfinished?: boolean;
-  } = {},
-) {
+// The Rotator and its settle worker with a fake connection (it records the
+// commands it is sent) and a fake parameter. The real parts are in
+// test/integration/rotation*.test.ts; here are the faults that are a matter
+// of bookkeeping: errors in the worker, refusals, and what is announced.
+
+const OLD = jwt({ iss: 'old-id' }, 'b2xkLXNpZ25hdHVyZS1vbGQtc2lnbmF0dXJl');
+const NEW = jwt({ iss: 'new-id' }, 'bmV3LXNpZ25hdHVyZS1uZXctc2lnbmF0dXJl');
+const OPTIONS_TOKEN = jwt({ iss: 'options-id' }, 'b3B0aW9ucy1zaWduYXR1cmUtb3B0aW9ucw');
+
+let unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => unhandled.push(reason);
+beforeEach(() => {
+  unhandled = [];
+  process.on('unhandledRejection', onUnhandled);
+});
+afterEach(() => {
+  process.off('unhandledRejection', onUnhandled);
+});
+
+async function setup(o: {
+  ssm?: string;
+  inUse?: string;
+  haTokens?: { id: string; client_name: string }[];
+  fail?: Record<string, { code: string; message: string }>;
+  records?: RotationRecord[];
+  connected?: boolean;
+  /** The token in use is the access_token fallback: a refresh keeps it. */
+  onFallback?: boolean;
+  publishFails?: boolean;
+}) {
   const clock = new FakeClock();
   const dir = await mkdtemp(join(tmpdir(), 'htm-rotator-'));
+  if (o.records) {
+    const journal = new RotationJournal(dir, clock);
+    for (const r of o.records) await journal.put(r);
+  }
   const sent: Record<string, unknown>[] = [];
+  const ha = { tokens: o.haTokens ?? [] };
   const conn = {
     sendMessagePromise: async (message: Record<string, unknown>) => {
       sent.push(message);
-      return message.type === 'auth/refresh_tokens' ? (o.haTokens ?? []) : {};
+      const failure = o.fail?.[String(message.refresh_token_id ?? message.type)];
+      if (failure) throw failure;
+      if (message.type === 'auth/refresh_tokens') return ha.tokens;
+      if (message.type === 'auth/delete_refresh_token') {
+        ha.tokens = ha.tokens.filter((t) => t.id !== message.refresh_token_id);
+        return null;
+      }
+      return NEW;
     },
   };
   const status = new StatusModel(clock);
-  const pending = new PendingRevocations(dir);
+  const { log, lines } = memoryLogger();
+  let inUse = o.inUse === undefined ? undefined : Token.parse(o.inUse, 'test');
+  const parameter = { value: o.ssm ?? OLD };
   const rotator = new Rotator({
     config: { graceMinutes: 15, lifespanDays: 365 },
-    connection: { connection: conn } as unknown as HaConnection,
+    connection: {
+      connection: o.connected === false ? undefined : conn,
+      verify: async () => {},
+    } as unknown as HaConnection,
     tokens: {
-      peek: () => (o.inUse ? { refreshTokenId: o.inUse } : undefined),
+      peek: () => inUse,
+      current: async () => inUse,
+      refresh: async () => {
+        if (!o.onFallback) inUse = Token.parse(parameter.value, 'test');
+        return { ok: true, message: 'refreshed' };
+      },
     } as unknown as TokenManager,
     check: async () => {},
     publisher: {
       description: 'SSM parameter /x',
-      publish: async () => 2,
-      read: async () => ({ value: parameterHolds }),
+      publish: async (value: string) => {
+        if (o.publishFails) throw new Error('AccessDenied: not allowed ssm:PutParameter');
+        parameter.value = value;
+        return 2;
+      },
+      read: async () => ({ value: parameter.value }),
     },
-    pending,
+    dataDir: dir,
     status,
-    log: memoryLogger().log,
+    log,
     clock,
+    checkEveryMs: 60_000,
   });
-  // What an interrupted rotation leaves behind: the minted token, unfinished.
-  if (o.unfinished !== false)
-    await pending.add({
-      refreshTokenId: 'minted-id',
-      masked: '••••NEW1',
-      dueAt: new Date(clock.now()).toISOString(),
-      reason: 'unfinished rotation',
-      replaces: { refreshTokenId: 'old-id', masked: '••••OLD1' },
-    });
-  return { clock, sent, status, pending, rotator, dir };
+  return { clock, sent, status, rotator, dir, lines, parameter, ha };
 }
 
-describe('a rotation interrupted by a restart', () => {
-  test('that had published: finished at the next start — the new token stays, the old one is revoked after the grace period', async () => {
-    const { clock, sent, rotator, dir } = await setup(jwt({ iss: 'minted-id' }));
-    const restarted = new PendingRevocations(dir);
+function record(
+  clientName: string,
+  state: RotationRecord['state'],
+  ids = { old: 'old-id', new: 'new-id' },
+): RotationRecord {
+  return {
+    credential: 'addon',
+    clientName,
+    startedAt: '2026-11-23T11:00:00.000Z',
+    updatedAt: '2026-11-23T11:00:00.000Z',
+    replaced: { refreshTokenId: ids.old, masked: `••••${ids.old}` },
+    minted: { refreshTokenId: ids.new, masked: `••••${ids.new}` },
+    state,
+  };
+}
 
-    await rotator.revokeDue();
+const DUE = { kind: 'revoking', dueAt: '2026-11-23T11:30:00.000Z' } as const;
 
-    expect(sent).toEqual([]);
-    await restarted.load();
-    expect(restarted.items).toEqual([
-      expect.objectContaining({ refreshTokenId: 'old-id', reason: 'replaced by rotation' }),
+describe('Rotator', () => {
+  test('happy path: mint, publish, switch; the old token is pending until the grace period ends, then revoked', async () => {
+    const { rotator, status, sent, clock, parameter, ha } = await setup({
+      inUse: OLD,
+      haTokens: [{ id: 'old-id', client_name: 'first' }],
+    });
+    await rotator.start();
+    const outcome = await rotator.rotate('manual');
+    ha.tokens.push({ id: 'new-id', client_name: 'x' });
+
+    expect(outcome, outcome.message).toMatchObject({ ok: true });
+    expect(parameter.value).toBe(NEW);
+    expect(status.snapshot().rotation?.pending).toEqual([
+      { masked: `••••${OLD.slice(-4)}`, dueAt: '2026-11-23T12:15:00.000Z' },
     ]);
     clock.advance(15 * 60_000);
-    await rotator.revokeDue();
-    expect(sent).toEqual([{ type: 'auth/delete_refresh_token', refresh_token_id: 'old-id' }]);
-  });
-
-  test('that had not published: undone at the next start — the new token is revoked, the old one kept', async () => {
-    const { sent, pending, rotator } = await setup(jwt({ iss: 'old-id' }));
-
-    await rotator.revokeDue();
-
-    expect(sent).toEqual([{ type: 'auth/delete_refresh_token', refresh_token_id: 'minted-id' }]);
-    expect(pending.items).toEqual([]);
-  });
-});
-
-describe('a rotation whose mint answer was lost', () => {
-  const placeholder = {
-    refreshTokenId: 'client:HA Token Manager 2026-11-23T12:00:00.000Z',
-    clientName: 'HA Token Manager 2026-11-23T12:00:00.000Z',
-    masked: '(being minted)',
-    dueAt: '2026-11-23T12:00:00.000Z',
-    reason: 'unfinished rotation',
-    replaces: { refreshTokenId: 'old-id', masked: '••••OLD1' },
-  };
-
-  test('finds the minted token by its name and revokes it (SSM never got it)', async () => {
-    const { sent, pending, rotator } = await setup(jwt({ iss: 'old-id' }), {
-      unfinished: false,
-      haTokens: [{ id: 'orphan-id', client_name: placeholder.clientName }],
-    });
-    await pending.add(placeholder);
-
-    await rotator.revokeDue();
-
-    expect(sent).toEqual([
-      { type: 'auth/refresh_tokens' },
-      { type: 'auth/delete_refresh_token', refresh_token_id: 'orphan-id' },
+    await rotator.settle();
+    expect(sent.filter((m) => m.type === 'auth/delete_refresh_token')).toEqual([
+      { type: 'auth/delete_refresh_token', refresh_token_id: 'old-id' },
     ]);
-    expect(pending.items).toEqual([]);
+    expect(status.snapshot().rotation?.journal.at(-1)?.state).toBe('done');
+    await rotator.stop();
   });
 
-  test('drops the entry when Home Assistant never minted it', async () => {
-    const { sent, pending, rotator } = await setup(jwt({ iss: 'old-id' }), { unfinished: false });
-    await pending.add(placeholder);
+  // Issue 9, defect 1: a record whose new token is already in SSM and in use
+  // (killed at the switch, or a refresh after a lost PutParameter answer) was
+  // skipped for ever and listed the live token as pending.
+  test('an interrupted rotation whose new token landed in SSM and is in use settles, and the live token is never pending', async () => {
+    const { rotator, status } = await setup({
+      ssm: NEW,
+      inUse: NEW,
+      haTokens: [
+        { id: 'old-id', client_name: 'a' },
+        { id: 'new-id', client_name: 'b' },
+      ],
+      records: [record('b', { kind: 'minted' })],
+    });
+    await rotator.start();
+    await rotator.settle();
 
-    await rotator.revokeDue();
-
-    expect(sent).toEqual([{ type: 'auth/refresh_tokens' }]);
-    expect(pending.items).toEqual([]);
+    const r = status.snapshot().rotation;
+    expect(r?.journal.at(-1)?.state).toBe('revoking');
+    expect(r?.pending).toEqual([{ masked: '••••old-id', dueAt: expect.any(String) }]);
+    expect((await rotator.rotate('manual')).ok).toBe(true); // not blocked
+    await rotator.stop();
   });
-});
 
-test('never revokes the token the add-on still uses', async () => {
-  const { sent, pending, rotator } = await setup(jwt({ iss: 'x' }), {
-    unfinished: false,
-    inUse: 'still-used',
+  // Issue 9, defect 3.
+  test('on the access_token fallback, rotation is refused with the reason and nothing is minted', async () => {
+    const { rotator, sent } = await setup({ ssm: OLD, inUse: OPTIONS_TOKEN, onFallback: true });
+    await rotator.start();
+    // The fallback stays in use: the refresh before the refusal does not change it.
+    const outcome = await rotator.rotate('manual');
+
+    expect(outcome.ok).toBe(false);
+    expect(outcome.message).toMatch(
+      /the add-on uses token ••••.{4}, not the token ••••.{4} in SSM parameter \/x \(the access_token fallback/,
+    );
+    expect(sent.some((m) => m.type === 'auth/long_lived_access_token')).toBe(false);
+    await rotator.stop();
   });
-  await pending.add({
-    refreshTokenId: 'still-used',
-    masked: '••••USED',
-    dueAt: '2026-11-23T11:00:00.000Z',
-    reason: 'replaced by rotation',
+
+  // Issue 9, defect 9.
+  test('a revocation that fails is logged once with what was being done, and does not stop later records', async () => {
+    const { rotator, sent, lines, status } = await setup({
+      ssm: NEW,
+      inUse: NEW,
+      haTokens: [
+        { id: 'old-a', client_name: 'a' },
+        { id: 'old-b', client_name: 'b' },
+      ],
+      fail: { 'old-a': { code: 'home_assistant_error', message: 'boom' } },
+      records: [
+        record('a', DUE, { old: 'old-a', new: 'new-id' }),
+        record('b', DUE, { old: 'old-b', new: 'new-id' }),
+      ],
+    });
+    await rotator.start();
+    await rotator.settle();
+    await rotator.settle();
+    await rotator.settle();
+
+    expect(unhandled).toEqual([]);
+    expect(sent.filter((m) => m.refresh_token_id === 'old-b')).toHaveLength(1);
+    const failures = lines.filter((l) => l.includes('could not revoke ••••old-a'));
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatch(
+      /Rotation "a" \(revoking\): could not revoke ••••old-a: .*home_assistant_error/,
+    );
+    expect(status.snapshot().rotation?.journal.map((j) => j.state)).toEqual(['revoking', 'done']);
+    await rotator.stop();
   });
 
-  await rotator.revokeDue();
+  test('a read-only DATA_DIR: the failed journal write is logged with its context, no unhandled rejection', async () => {
+    const { rotator, dir, lines, status } = await setup({
+      ssm: NEW,
+      inUse: NEW,
+      haTokens: [{ id: 'old-id', client_name: 'a' }],
+      records: [record('a', DUE)],
+    });
+    await rotator.start();
+    // Tests run as root, which file modes do not stop: a directory where the
+    // journal file should be makes every write fail the same way.
+    await rm(join(dir, 'rotation-journal.jsonl'));
+    await mkdir(join(dir, 'rotation-journal.jsonl'));
+    await rotator.settle();
+    await rotator.settle();
+    await rotator.settle();
 
-  expect(sent).toEqual([]);
-  expect(pending.items).toHaveLength(1);
+    expect(unhandled).toEqual([]);
+    const failures = lines.filter((l) => l.includes('Rotation "a"'));
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatch(
+      /WARNING Rotation "a" \(revoking\): could not record "done" in the journal: JournalWriteError: Could not write the rotation journal .*rotation-journal.jsonl \(EISDIR\)/,
+    );
+    // What is shown is what is on disk.
+    expect(status.snapshot().rotation?.journal.at(-1)?.state).toBe('revoking');
+    await rotator.stop();
+  });
+
+  // Issue 9, defect 15 (part): the Job and the Rotator both announced a failed scheduled run.
+  test('a failed scheduled rotation is announced once', async () => {
+    const { rotator, status, clock } = await setup({ inUse: OLD, connected: false });
+    await rotator.start();
+    const job = new Job({
+      name: 'rotation',
+      expression: '0 0 1 1 *',
+      run: () => rotator.rotate('schedule'),
+      status,
+      log: memoryLogger().log,
+      clock,
+    });
+    const before = status.snapshot().events.length;
+    const outcome = await job.run('schedule');
+
+    expect(outcome.ok).toBe(false);
+    expect(
+      status.snapshot().events.slice(0, status.snapshot().events.length - before),
+    ).toHaveLength(1);
+    await job.stop();
+    await rotator.stop();
+  });
+
+  test('a scheduled rotation that is rolled back: one warning, after the step events', async () => {
+    const { rotator, status, clock, sent, lines } = await setup({
+      inUse: OLD,
+      publishFails: true,
+      haTokens: [
+        { id: 'old-id', client_name: 'first' },
+        { id: 'new-id', client_name: 'x' },
+      ],
+    });
+    await rotator.start();
+    const job = new Job({
+      name: 'rotation',
+      expression: '0 0 1 1 *',
+      run: () => rotator.rotate('schedule'),
+      status,
+      log: memoryLogger().log,
+      clock,
+    });
+    const before = status.snapshot().events.length;
+    const outcome = await job.run('schedule');
+    const events = status.snapshot().events.slice(0, status.snapshot().events.length - before);
+
+    expect(outcome.message).toMatch(/AccessDenied[\s\S]*the new token was revoked/);
+    expect(sent).toContainEqual({ type: 'auth/delete_refresh_token', refresh_token_id: 'new-id' });
+    expect(events.filter((e) => e.level !== 'info')).toHaveLength(1);
+    expect(lines.filter((l) => / (WARNING|ERROR) /.test(l))).toEqual([]);
+    await job.stop();
+    await rotator.stop();
+  });
 });

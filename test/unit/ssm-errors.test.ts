@@ -39,3 +39,45 @@ test.each([
     expect(translated.cause).toBe(error);
   },
 );
+
+test.each([
+  [
+    'write',
+    named('AccessDeniedException', 'not authorized to perform: ssm:PutParameter'),
+    /^Access denied writing SSM parameter \/ha\/token\. Allow ssm:PutParameter on arn:aws:ssm:eu-west-1:<account-id>:parameter\/ha\/token .*\(needed for rotation\)/,
+  ],
+  [
+    'write',
+    named(
+      'AccessDeniedException',
+      'not authorized to perform: kms:GenerateDataKey on resource: arn:aws:kms:eu-west-1:123456789012:key/abc',
+    ),
+    /could not be encrypted .*Allow kms:Encrypt and kms:GenerateDataKey on arn:aws:kms:eu-west-1:123456789012:key\/abc/,
+  ],
+  ['write', named('KMSDisabledException'), /could not be encrypted \(KMSDisabledException\)/],
+  [
+    'write',
+    named('ThrottlingException'),
+    /^SSM throttled writes of \/ha\/token; the PutParameter quota/,
+  ],
+  ['write', named('TimeoutError'), /^SSM could not be reached to write \/ha\/token/],
+  ['write', named('UnrecognizedClientException'), /credentials used to write SSM parameter/],
+  [
+    'write',
+    named('SomethingNew'),
+    /^Could not write SSM parameter \/ha\/token \(PutParameter: SomethingNew\)/,
+  ],
+  [
+    'describe',
+    named('AccessDeniedException', 'not authorized to perform: ssm:DescribeParameters'),
+    /^Access denied describing SSM parameter \/ha\/token\. Allow ssm:DescribeParameters for .*or set ssm_kms_key_id/,
+  ],
+] as const)(
+  'a %s error says what was being done and names the IAM action it needs: %s',
+  (operation, error, reason) => {
+    const translated = translate(error, '/ha/token', 'eu-west-1', operation);
+
+    expect(translated.message).toMatch(reason);
+    expect(translated.message).not.toMatch(/\bread(ing)?\b|GetParameter|kms:Decrypt/);
+  },
+);

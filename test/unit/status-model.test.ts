@@ -23,3 +23,17 @@ test('records since when the state holds, and redacts token-shaped text in reaso
   expect(snapshot.since).toBe('2026-11-23T12:00:05.000Z');
   expect(JSON.stringify(snapshot)).not.toContain(token);
 });
+
+test('a notice is listed once, stays until restart, and is recorded as a warning event', () => {
+  const status = new StatusModel(new FakeClock());
+
+  status.addNotice('rejected-tokens.json was damaged');
+  status.addNotice('rejected-tokens.json was damaged');
+  status.setState('connected', 'Connected.');
+
+  const snapshot = status.snapshot();
+  expect(snapshot.notices).toEqual(['rejected-tokens.json was damaged']);
+  expect(snapshot.events).toEqual([
+    expect.objectContaining({ level: 'warning', message: 'rejected-tokens.json was damaged' }),
+  ]);
+});

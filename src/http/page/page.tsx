@@ -55,6 +55,13 @@ export const Overall: FC<Props> = ({ s, now }) => (
       {headline(s, now)}
     </p>
     <Fix s={s} now={now} />
+    {s.notices.length > 0 && (
+      <ul class="notices" aria-label="Notices">
+        {s.notices.map((n) => (
+          <li>{n}</li>
+        ))}
+      </ul>
+    )}
     <p class="muted">
       In this state since {ago(s.since, now)}
       {s.degradedSince ? `; on a fallback since ${ago(s.degradedSince, now)}` : ''}.
@@ -144,10 +151,22 @@ const SchedulesCard: FC<Props> = ({ s, now }) => (
   </section>
 );
 
+const FINISHED = ['done', 'rolled-back', 'abandoned'];
+
+/** A journal state as the result colours: finished well, finished badly, or under way. */
+function resultOf(state: string): string {
+  if (state === 'done' || state === 'revoking') return 'ok';
+  if (state === 'rolled-back' || state === 'abandoned') return 'failed';
+  return 'running';
+}
+
 const RotationCard: FC<Props> = ({ s, now }) => {
   const r = s.rotation;
   if (!r) return null;
   const schedule = s.schedules.find((j) => j.name === 'rotation');
+  // The journal (docs/rotation.md): the newest record is the last rotation.
+  const last = r.journal.at(-1);
+  const unfinished = r.journal.filter((j) => j !== last && !FINISHED.includes(j.state));
   return (
     <section id="rotation" data-live class="card" aria-labelledby="rotation-title">
       <h2 id="rotation-title">Rotation</h2>
@@ -157,16 +176,13 @@ const RotationCard: FC<Props> = ({ s, now }) => {
             {schedule ? cronInWords(schedule.expression) : 'off (Rotate now still works)'}
           </Field>
           <Field label="Running">{r.running ? `yes: ${r.step ?? ''}` : 'no'}</Field>
-          <Field label="Last rotation">{r.lastRunAt && ago(r.lastRunAt, now)}</Field>
-          <Field label="Result">
-            {r.lastResult && (
-              <span
-                class={`result-${r.lastResult}`}
-              >{`${r.lastResult}: ${r.lastMessage ?? ''}`}</span>
+          <Field label="Last rotation">{last && ago(last.startedAt, now)}</Field>
+          <Field label="State">
+            {last && (
+              <span class={`result-${resultOf(last.state)}`}>
+                {`${last.state}: ${last.waitingFor ?? last.note ?? ''}`}
+              </span>
             )}
-          </Field>
-          <Field label="Duration">
-            {r.lastDurationMs !== undefined && duration(r.lastDurationMs)}
           </Field>
           {schedule && (
             <Field label="Next rotation">
@@ -185,6 +201,24 @@ const RotationCard: FC<Props> = ({ s, now }) => {
               </ul>
             )}
           </Field>
+          {unfinished.length > 0 && (
+            <Field label="Earlier rotations">
+              <ul class="problems">
+                {unfinished.map((j) => (
+                  <li>{`${j.clientName}: ${j.state}: ${j.waitingFor ?? j.note ?? ''}`}</li>
+                ))}
+              </ul>
+            </Field>
+          )}
+          {r.problems.length > 0 && (
+            <Field label="Journal problems">
+              <ul class="problems">
+                {r.problems.map((p) => (
+                  <li>{p}</li>
+                ))}
+              </ul>
+            </Field>
+          )}
         </dl>
       ) : (
         <p class="muted">{r.unavailableReason}</p>

@@ -32,7 +32,7 @@ main { max-width: 1040px; margin: 0 auto; padding: 16px; display: grid; gap: 16p
 @media (prefers-color-scheme: dark) { .badge { color: #111; } }
 .headline { font-size: 16px; margin: 8px 0; overflow-wrap: anywhere; }
 .fix { margin: 8px 0; padding: 8px 12px; border-left: 4px solid var(--bad); background: color-mix(in srgb, var(--bad) 8%, transparent); overflow-wrap: anywhere; }
-.problems { margin: 8px 0; padding-left: 20px; } .problems li { overflow-wrap: anywhere; }
+.problems, .notices { margin: 8px 0; padding-left: 20px; } .problems li, .notices li { overflow-wrap: anywhere; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 12px; margin: 0; }
 dt { color: var(--muted); } dd { margin: 0; overflow-wrap: anywhere; }
 code { font-family: ui-monospace, "Roboto Mono", monospace; font-size: 13px; }

@@ -1,0 +1,217 @@
+import { copyFile, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock } from '../clock.js';
+import { writePrivateFile } from '../files.js';
+import { type RotationRecord, type StateKind, TERMINAL } from './record.js';
+
+// The rotation journal, persisted in DATA_DIR: one JSON line per rotation
+// record (so a damaged line loses that record only), replaced atomically and
+// readable by the owner only. Every change is on disk before the caller goes on
+// to the side effect it prepares (docs/rotation.md).
+
+const FILE = 'rotation-journal.jsonl';
+/** The previous release's file: its entries become `revoking` (or unfinished) records once. */
+const LEGACY = 'pending-revocations.json';
+/** Finished records kept per credential, for the page. */
+const KEEP_FINISHED = 1;
+
+const KINDS: readonly StateKind[] = ['minting', 'minted', 'published', 'revoking', ...TERMINAL];
+
+/** A record could not be written: the step it prepares must not happen. */
+export class JournalWriteError extends Error {
+  readonly record: RotationRecord;
+  constructor(file: string, record: RotationRecord, cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException)?.code;
+    super(`Could not write the rotation journal ${file}${code ? ` (${code})` : ''}`, { cause });
+    this.name = 'JournalWriteError';
+    this.record = record;
+  }
+}
+
+export class RotationJournal {
+  readonly #file: string;
+  readonly #dir: string;
+  readonly #clock: Clock;
+  #records: RotationRecord[] = [];
+
+  constructor(dataDir: string, clock: Clock) {
+    this.#dir = dataDir;
+    this.#file = join(dataDir, FILE);
+    this.#clock = clock;
+  }
+
+  get file(): string {
+    return this.#file;
+  }
+
+  get records(): readonly RotationRecord[] {
+    return this.#records;
+  }
+
+  /**
+   * Reads the journal (migrating the previous release's file once). Returns
+   * the problems to report: a damaged file is kept beside it as
+   * `<file>.damaged-<time>`, and every line that still parses is used.
+   */
+  async load(): Promise<string[]> {
+    const problems: string[] = [];
+    let text: string | undefined;
+    try {
+      text = await readFile(this.#file, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') problems.push(`Could not read ${this.#file} (${code}).`);
+    }
+    this.#records = [];
+    if (text !== undefined) {
+      const lines = text.split('\n').filter((l) => l.trim() !== '');
+      const bad: number[] = [];
+      lines.forEach((line, i) => {
+        const record = parseRecord(line);
+        if (record) this.#records.push(record);
+        else bad.push(i + 1);
+      });
+      if (bad.length > 0) {
+        const copy = `${this.#file}.damaged-${new Date(this.#clock.now()).toISOString().replace(/[:.]/g, '-')}`;
+        await copyFile(this.#file, copy).catch(() => undefined);
+        problems.push(
+          `${this.#file} is damaged (line ${bad.join(', ')} unreadable; a copy is kept as ${copy}). ` +
+            `Kept the ${this.#records.length} record(s) that could be read; a rotation in the lost lines may have left a token behind: check the managed user's tokens in Home Assistant for old "HA Token Manager" entries.`,
+        );
+      }
+    }
+    problems.push(...(await this.#migrate()));
+    return problems;
+  }
+
+  /** The newest record of `credential`, if any. */
+  latest(credential: string): RotationRecord | undefined {
+    return this.#records.filter((r) => r.credential === credential).at(-1);
+  }
+
+  /**
+   * Adds or replaces (by client_name) a record once it is on disk: what is
+   * in memory is never ahead of the file. Callers hold the journal to
+   * themselves (Settler.exclusive), so writes do not interleave.
+   */
+  async put(record: RotationRecord): Promise<RotationRecord> {
+    const stamped = { ...record, updatedAt: new Date(this.#clock.now()).toISOString() };
+    const others = this.#records.filter((r) => r.clientName !== record.clientName);
+    const next = prune([...others, stamped]);
+    try {
+      await this.#save(next);
+    } catch (error) {
+      throw new JournalWriteError(this.#file, stamped, error);
+    }
+    this.#records = next;
+    return stamped;
+  }
+
+  async #save(records: readonly RotationRecord[]): Promise<void> {
+    await writePrivateFile(this.#file, () => records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  }
+
+  /** The previous release's pending revocations become records; the old file is renamed after. */
+  async #migrate(): Promise<string[]> {
+    const legacy = join(this.#dir, LEGACY);
+    let text: string;
+    try {
+      text = await readFile(legacy, 'utf8');
+    } catch {
+      return [];
+    }
+    let items: unknown;
+    try {
+      items = JSON.parse(text);
+    } catch {
+      items = undefined;
+    }
+    const migrated = Array.isArray(items) ? items.flatMap((i) => fromLegacy(i)) : [];
+    const problems = Array.isArray(items)
+      ? []
+      : [
+          `${legacy} (from the previous release) is damaged; it is kept as ${legacy}.damaged. Check the managed user's tokens in Home Assistant for old "HA Token Manager" entries.`,
+        ];
+    for (const record of migrated) {
+      if (!this.#records.some((r) => r.clientName === record.clientName))
+        this.#records.push(record);
+    }
+    // Written before the old file goes: a crash in between migrates again (same names, no duplicates).
+    await this.#save(this.#records);
+    await rename(legacy, Array.isArray(items) ? `${legacy}.migrated` : `${legacy}.damaged`);
+    return problems;
+  }
+}
+
+/** Keeps every unfinished record, and the newest finished ones per credential. */
+function prune(records: RotationRecord[]): RotationRecord[] {
+  const finished = new Map<string, number>();
+  const kept: RotationRecord[] = [];
+  for (const record of [...records].reverse()) {
+    if (TERMINAL.includes(record.state.kind)) {
+      const n = finished.get(record.credential) ?? 0;
+      if (n >= KEEP_FINISHED) continue;
+      finished.set(record.credential, n + 1);
+    }
+    kept.push(record);
+  }
+  return kept.reverse();
+}
+
+function parseRecord(line: string): RotationRecord | undefined {
+  try {
+    const r = JSON.parse(line) as RotationRecord;
+    const ok =
+      typeof r?.credential === 'string' &&
+      typeof r.clientName === 'string' &&
+      typeof r.startedAt === 'string' &&
+      KINDS.includes(r.state?.kind) &&
+      (r.minted === undefined || typeof r.minted.refreshTokenId === 'string') &&
+      (r.replaced === undefined || typeof r.replaced.refreshTokenId === 'string');
+    return ok ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface LegacyEntry {
+  refreshTokenId: string;
+  masked: string;
+  dueAt: string;
+  reason?: string;
+  replaces?: { refreshTokenId: string; masked: string };
+  clientName?: string;
+}
+
+function fromLegacy(value: unknown): RotationRecord[] {
+  const v = value as LegacyEntry;
+  if (typeof v?.refreshTokenId !== 'string' || typeof v.dueAt !== 'string') return [];
+  const at = v.dueAt;
+  const base = {
+    credential: 'addon',
+    startedAt: at,
+    updatedAt: at,
+    note: 'Migrated from pending-revocations.json.',
+  };
+  if (v.reason === 'unfinished rotation') {
+    // The previous release's unfinished rotation: the minted token (or its name), and what it replaces.
+    const placeholder = v.refreshTokenId.startsWith('client:');
+    return [
+      {
+        ...base,
+        clientName: v.clientName ?? `migrated ${v.refreshTokenId}`,
+        replaced: v.replaces,
+        minted: placeholder ? undefined : { refreshTokenId: v.refreshTokenId, masked: v.masked },
+        state: { kind: placeholder ? 'minting' : 'minted' },
+      },
+    ];
+  }
+  return [
+    {
+      ...base,
+      clientName: `migrated ${v.refreshTokenId}`,
+      replaced: { refreshTokenId: v.refreshTokenId, masked: v.masked },
+      state: { kind: 'revoking', dueAt: at },
+    },
+  ];
+}

@@ -1,0 +1,262 @@
+import type { Clock } from '../clock.js';
+import { failpoint } from '../failpoints.js';
+import { deleteRefreshToken, HaCommandError, listRefreshTokens } from '../ha/auth-commands.js';
+import type { HaConnection } from '../ha/connection.js';
+import { describeError, type Logger } from '../log.js';
+import type { StatusModel } from '../status/status-model.js';
+import { Token } from '../tokens/token.js';
+import type { TokenManager } from '../tokens/token-manager.js';
+import { JournalWriteError, type RotationJournal } from './journal.js';
+import { isTerminal, type RotationRecord } from './record.js';
+import { type Action, recover, type World } from './recovery.js';
+
+// The settle worker: for every unfinished record in the journal, it gathers
+// what the world holds now, asks recover() what to do, does it, and goes on
+// until recover() says wait. The rotation sequence calls the same pass after
+// its last side effect, so a rotation that went well and one interrupted by a
+// crash or a lost answer end the same way (docs/rotation.md).
+
+/** Steps one record may take in one pass: enough for minted → published → switch → revoking. */
+const MAX_STEPS = 6;
+
+export interface SettlerOptions {
+  journal: RotationJournal;
+  connection: Pick<HaConnection, 'connection'>;
+  tokens: Pick<TokenManager, 'peek' | 'refresh'>;
+  /** Where the rotated credential is published. */
+  ssm: { read(): Promise<{ value: string }> };
+  graceMinutes: number;
+  status: StatusModel;
+  log: Logger;
+  clock: Clock;
+  /** Called after every change of the journal or of what a record waits for. */
+  changed: () => void;
+  /** How often unfinished records are looked at. */
+  checkEveryMs?: number;
+}
+
+export class Settler {
+  readonly #o: SettlerOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #lock: Promise<unknown> = Promise.resolve();
+  #locked = false;
+  /** What each record waits for now (by client_name), for the page; not persisted. */
+  readonly waiting = new Map<string, string>();
+  /** The last failure logged per record, so a failure that repeats every few seconds is logged once. */
+  readonly #lastFailure = new Map<string, string>();
+
+  constructor(options: SettlerOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * Looks every few seconds; the first look once `ready` settles (the token
+   * manager's first load): the add-on then knows which token it uses, and a
+   * switch does not read SSM a second time at start.
+   */
+  start(ready: Promise<unknown> = Promise.resolve()): void {
+    this.#timer = setInterval(() => void this.tick(), this.#o.checkEveryMs ?? 5000);
+    this.#timer.unref();
+    void ready.catch(() => undefined).then(() => this.tick());
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  /** Runs `fn` with the journal to itself: no pass and no other rotation runs meanwhile. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(async () => {
+      this.#locked = true;
+      try {
+        return await fn();
+      } finally {
+        this.#locked = false;
+      }
+    });
+    this.#lock = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The periodic pass; skipped while a rotation or another pass holds the journal. Never throws. */
+  async tick(): Promise<void> {
+    if (this.#locked) return;
+    await this.exclusive(() => this.pass()).catch((error) =>
+      this.#o.log.error('Rotation settle pass failed', error),
+    );
+  }
+
+  /**
+   * One pass over the unfinished records (only `clientName`'s when given).
+   * Call only inside `exclusive`. Each record's failure is logged with what
+   * was being done and does not stop the others. `quiet`: the caller (the
+   * rotation that just ran) reports the outcome itself, so the steps taken
+   * here are not announced a second time.
+   */
+  async pass(clientName?: string, quiet = false): Promise<void> {
+    const world = new WorldReader(this.#o);
+    const records = this.#o.journal.records.filter(
+      (r) => !isTerminal(r) && (clientName === undefined || r.clientName === clientName),
+    );
+    for (const first of records) {
+      // Not due yet: no need to ask SSM or Home Assistant anything.
+      if (first.state.kind === 'revoking' && this.#o.clock.now() < Date.parse(first.state.dueAt)) {
+        this.#waiting(first, `Waiting for the end of the grace period (${first.state.dueAt}).`);
+        continue;
+      }
+      let record = first;
+      let action: Action | undefined;
+      let waitingFor: string | undefined;
+      try {
+        for (let step = 0; step < MAX_STEPS; step++) {
+          action = recover(record, await world.read(record));
+          if (action.kind === 'none' || action.kind === 'wait') {
+            waitingFor = action.kind === 'wait' ? action.reason : undefined;
+            break;
+          }
+          const next = await this.#do(record, action, world, quiet);
+          if (typeof next === 'string') {
+            waitingFor = next;
+            break;
+          }
+          record = next;
+        }
+        this.#waiting(record, waitingFor);
+        this.#lastFailure.delete(record.clientName);
+      } catch (error) {
+        this.#failed(record, action, error);
+      }
+    }
+  }
+
+  /** Does one action; returns the record as written after it, or what it waits for. */
+  async #do(
+    record: RotationRecord,
+    action: Exclude<Action, { kind: 'none' | 'wait' }>,
+    world: WorldReader,
+    quiet: boolean,
+  ): Promise<RotationRecord | string> {
+    const { journal, status, log, connection, tokens } = this.#o;
+    if (action.kind === 'switch') {
+      failpoint('rotation.switch.before');
+      const outcome = await tokens.refresh({ fresh: true });
+      failpoint('rotation.switch.after');
+      world.forget();
+      if (tokens.peek()?.refreshTokenId !== record.minted?.refreshTokenId)
+        return `Waiting for the add-on to switch to the new token: ${outcome.message}`;
+      return record;
+    }
+    if (action.kind === 'revoke') {
+      const conn = connection.connection;
+      if (!conn) return `Waiting for Home Assistant, to revoke ${action.token.masked}.`;
+      failpoint('rotation.revoke.before');
+      try {
+        await deleteRefreshToken(conn, action.token.refreshTokenId);
+      } catch (error) {
+        // invalid_token_id: Home Assistant no longer has it — revoked already.
+        if (!(error instanceof HaCommandError && error.code === 'invalid_token_id')) throw error;
+      }
+      failpoint('rotation.revoke.after');
+      world.forget();
+    }
+    const next = await journal.put({
+      ...record,
+      state: action.next.state,
+      minted: action.next.minted ?? record.minted,
+      note: action.next.note,
+    });
+    const level =
+      next.state.kind === 'rolled-back' || next.state.kind === 'abandoned' ? 'warning' : 'info';
+    const line = `Rotation "${record.clientName}": ${next.state.kind}: ${action.next.note}`;
+    if (quiet) log.debug(line);
+    else {
+      status.event(level, 'rotation', action.next.note);
+      log[level](line);
+    }
+    this.#o.changed();
+    return next;
+  }
+
+  #waiting(record: RotationRecord, reason: string | undefined): void {
+    const before = this.waiting.get(record.clientName);
+    if (reason === undefined || isTerminal(record)) this.waiting.delete(record.clientName);
+    else this.waiting.set(record.clientName, reason);
+    if (before !== this.waiting.get(record.clientName)) this.#o.changed();
+  }
+
+  #failed(record: RotationRecord, action: Action | undefined, error: unknown): void {
+    // A journal write names its file and error code only: the cause names a
+    // random temporary file, which would make every retry a new line.
+    const journal = error instanceof JournalWriteError;
+    const what = journal
+      ? `record "${error.record.state.kind}" in the journal`
+      : action && action.kind !== 'none' && action.kind !== 'wait'
+        ? describeAction(action)
+        : 'settle it';
+    const detail = journal ? `${error.name}: ${error.message}` : describeError(error);
+    const line = `Rotation "${record.clientName}" (${record.state.kind}): could not ${what}: ${detail}. Trying again every ${Math.round((this.#o.checkEveryMs ?? 5000) / 1000)} s.`;
+    this.#waiting(record, line);
+    if (this.#lastFailure.get(record.clientName) === line) return;
+    this.#lastFailure.set(record.clientName, line);
+    this.#o.log.warning(line);
+    this.#o.status.event('warning', 'rotation', line);
+  }
+}
+
+function describeAction(action: Exclude<Action, { kind: 'none' | 'wait' }>): string {
+  if (action.kind === 'revoke') return `revoke ${action.token.masked}`;
+  if (action.kind === 'switch') return 'switch to the new token';
+  return `record "${action.next.state.kind}" in the journal`;
+}
+
+/** What recover() needs, read once per pass and again after a step that changes it. */
+class WorldReader {
+  readonly #o: SettlerOptions;
+  #ssm: World['ssm'] | undefined;
+  #ha: World['ha'] | undefined;
+
+  constructor(options: SettlerOptions) {
+    this.#o = options;
+  }
+
+  forget(): void {
+    this.#ha = undefined;
+  }
+
+  async read(record: RotationRecord): Promise<World> {
+    // Whether a mint happened is HA's to say: SSM is not asked (reads cost money and quota).
+    if (record.state.kind !== 'minting') this.#ssm ??= await this.#readSsm();
+    this.#ha ??= await this.#readHa();
+    return {
+      now: this.#o.clock.now(),
+      ssm: this.#ssm ?? 'unknown',
+      ha: this.#ha,
+      inUse: this.#o.tokens.peek()?.refreshTokenId,
+      graceMinutes: this.#o.graceMinutes,
+    };
+  }
+
+  async #readSsm(): Promise<World['ssm']> {
+    let value: string;
+    try {
+      value = (await this.#o.ssm.read()).value;
+    } catch {
+      return 'unknown';
+    }
+    try {
+      return { refreshTokenId: Token.parse(value, 'the parameter').refreshTokenId };
+    } catch {
+      return { refreshTokenId: undefined }; // not a token: certainly none of ours
+    }
+  }
+
+  async #readHa(): Promise<World['ha']> {
+    const conn = this.#o.connection.connection;
+    if (!conn) return 'unknown';
+    try {
+      return (await listRefreshTokens(conn)).map((t) => ({ id: t.id, clientName: t.client_name }));
+    } catch {
+      return 'unknown';
+    }
+  }
+}

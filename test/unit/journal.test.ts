@@ -1,0 +1,132 @@
+import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { RotationJournal } from '../../src/rotation/journal.js';
+import type { RotationRecord } from '../../src/rotation/record.js';
+import { FakeClock } from '../support/fakes.js';
+
+async function fresh() {
+  const dir = await mkdtemp(join(tmpdir(), 'htm-journal-'));
+  const clock = new FakeClock();
+  return { dir, clock, journal: new RotationJournal(dir, clock) };
+}
+
+function rec(
+  clientName: string,
+  state: RotationRecord['state'],
+  credential = 'addon',
+): RotationRecord {
+  return {
+    credential,
+    clientName,
+    startedAt: '2026-11-23T11:00:00.000Z',
+    updatedAt: '2026-11-23T11:00:00.000Z',
+    replaced: { refreshTokenId: `old-${clientName}`, masked: '••••OLD1' },
+    minted: { refreshTokenId: `new-${clientName}`, masked: '••••NEW1' },
+    state,
+  };
+}
+
+describe('RotationJournal', () => {
+  test('each change is on disk, mode 0600, when put() resolves; a new journal reads it back', async () => {
+    const { dir, clock, journal } = await fresh();
+    await journal.put(rec('a', { kind: 'minting' }));
+    await journal.put(rec('a', { kind: 'minted' }));
+
+    expect((await stat(journal.file)).mode & 0o777).toBe(0o600);
+    const again = new RotationJournal(dir, clock);
+    expect(await again.load()).toEqual([]);
+    expect(again.records.map((r) => [r.clientName, r.state.kind])).toEqual([['a', 'minted']]);
+  });
+
+  test('keeps every unfinished record and the newest finished one per credential', async () => {
+    const { journal } = await fresh();
+    await journal.put(rec('a', { kind: 'done' }));
+    await journal.put(rec('b', { kind: 'revoking', dueAt: '2026-11-23T12:01:00.000Z' }));
+    await journal.put(rec('c', { kind: 'rolled-back' }));
+    await journal.put(rec('x', { kind: 'done' }, 'consumer-1'));
+
+    expect(journal.records.map((r) => r.clientName)).toEqual(['b', 'c', 'x']);
+    expect(journal.latest('addon')?.clientName).toBe('c');
+  });
+
+  test('a damaged line: the copy is kept beside it, the problem is said, every readable record is kept', async () => {
+    const { dir, clock, journal } = await fresh();
+    await journal.put(rec('a', { kind: 'revoking', dueAt: '2026-11-23T12:01:00.000Z' }));
+    await journal.put(rec('b', { kind: 'minted' }));
+    const text = await readFile(journal.file, 'utf8');
+    await writeFile(journal.file, `${text.slice(0, text.length - 20)}`); // truncated mid-line
+
+    const again = new RotationJournal(dir, clock);
+    const problems = await again.load();
+
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/is damaged \(line 2 unreadable; a copy is kept as .*damaged-/);
+    expect(again.records.map((r) => r.clientName)).toEqual(['a']);
+    const damaged = (await readdir(dir)).filter((f) => f.includes('.damaged-'));
+    expect(damaged).toHaveLength(1);
+    expect(await readFile(join(dir, damaged[0] as string), 'utf8')).toBe(
+      text.slice(0, text.length - 20),
+    );
+  });
+
+  test("the previous release's pending-revocations.json is migrated once into records", async () => {
+    const { dir, clock, journal } = await fresh();
+    await writeFile(
+      join(dir, 'pending-revocations.json'),
+      JSON.stringify([
+        {
+          refreshTokenId: 'old1',
+          masked: '••••OLD1',
+          dueAt: '2026-11-23T12:10:00.000Z',
+          reason: 'replaced by rotation',
+        },
+        {
+          refreshTokenId: 'new1',
+          masked: '••••NEW1',
+          dueAt: '2026-11-23T11:00:00.000Z',
+          reason: 'unfinished rotation',
+          replaces: { refreshTokenId: 'old0', masked: '••••OLD0' },
+        },
+        {
+          refreshTokenId: 'client:HA Token Manager x',
+          masked: '(being minted)',
+          clientName: 'HA Token Manager x',
+          dueAt: '2026-11-23T11:00:00.000Z',
+          reason: 'unfinished rotation',
+        },
+      ]),
+    );
+
+    expect(await journal.load()).toEqual([]);
+    const again = new RotationJournal(dir, clock);
+    await again.load();
+
+    expect(
+      again.records.map((r) => [
+        r.state.kind,
+        r.replaced?.refreshTokenId,
+        r.minted?.refreshTokenId,
+      ]),
+    ).toEqual([
+      ['revoking', 'old1', undefined],
+      ['minted', 'old0', 'new1'],
+      ['minting', undefined, undefined],
+    ]);
+    expect(again.records[2]?.clientName).toBe('HA Token Manager x');
+    expect(await readdir(dir)).toContain('pending-revocations.json.migrated');
+    expect(await readdir(dir)).not.toContain('pending-revocations.json');
+  });
+
+  test('holds no token value: only ids, masked forms and names', async () => {
+    const { journal } = await fresh();
+    await journal.put(rec('a', { kind: 'minted' }));
+    const text = await readFile(journal.file, 'utf8');
+    expect(text).not.toMatch(/eyJ/); // a JWT's first segment
+    expect(Object.keys(JSON.parse(text.split('\n')[0] as string).minted)).toEqual([
+      'refreshTokenId',
+      'masked',
+    ]);
+  });
+});

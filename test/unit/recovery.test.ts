@@ -1,0 +1,172 @@
+import { describe, expect, test } from 'vitest';
+import type { RotationRecord, RotationState } from '../../src/rotation/record.js';
+import { type Action, recover, type World } from '../../src/rotation/recovery.js';
+
+// recover() is the one decision of what a rotation does next (docs/rotation.md,
+// "Recovery"): every state against every world it can meet.
+
+const NOW = Date.parse('2026-11-23T12:00:00Z');
+const OLD = { refreshTokenId: 'old-id', masked: '••••OLD1' };
+const NEW = { refreshTokenId: 'new-id', masked: '••••NEW1' };
+const NAME = 'HA Token Manager 2026-11-23T11:59:00.000Z';
+
+const STATES: Record<string, RotationState> = {
+  minting: { kind: 'minting' },
+  minted: { kind: 'minted' },
+  published: { kind: 'published', version: 2, publishedAt: new Date(NOW - 30_000).toISOString() },
+  'revoking (due)': { kind: 'revoking', dueAt: new Date(NOW - 1).toISOString() },
+  'revoking (not due)': { kind: 'revoking', dueAt: new Date(NOW + 60_000).toISOString() },
+  done: { kind: 'done' },
+  'rolled-back': { kind: 'rolled-back' },
+  abandoned: { kind: 'abandoned' },
+};
+
+function record(state: RotationState): RotationRecord {
+  return {
+    credential: 'addon',
+    clientName: NAME,
+    startedAt: new Date(NOW - 60_000).toISOString(),
+    updatedAt: new Date(NOW - 60_000).toISOString(),
+    replaced: OLD,
+    minted: state.kind === 'minting' ? undefined : NEW,
+    state,
+  };
+}
+
+const SSM: Record<string, World['ssm']> = {
+  unknown: 'unknown',
+  new: { refreshTokenId: NEW.refreshTokenId },
+  old: { refreshTokenId: OLD.refreshTokenId },
+  other: { refreshTokenId: 'someone-elses' },
+};
+const HA: Record<string, World['ha']> = {
+  unknown: 'unknown',
+  both: [
+    { id: OLD.refreshTokenId, clientName: 'first' },
+    { id: NEW.refreshTokenId, clientName: NAME },
+  ],
+  'old only': [{ id: OLD.refreshTokenId, clientName: 'first' }],
+  'new only': [{ id: NEW.refreshTokenId, clientName: NAME }],
+};
+const IN_USE: Record<string, string | undefined> = {
+  old: OLD.refreshTokenId,
+  new: NEW.refreshTokenId,
+  none: undefined,
+};
+
+/** An action in a few words: "wait", "none", "switch", "record done", "revoke new → rolled-back". */
+function summary(action: Action): string {
+  switch (action.kind) {
+    case 'wait':
+    case 'none':
+    case 'switch':
+      return action.kind;
+    case 'record':
+      return `record ${action.next.state.kind}`;
+    case 'revoke':
+      return `revoke ${action.token.refreshTokenId === NEW.refreshTokenId ? 'new' : 'old'} → ${action.next.state.kind}`;
+  }
+}
+
+function decide(state: string, ssm: string, ha: string, inUse: string): Action {
+  return recover(record(STATES[state] as RotationState), {
+    now: NOW,
+    ssm: SSM[ssm] as World['ssm'],
+    ha: HA[ha] as World['ha'],
+    inUse: IN_USE[inUse],
+    graceMinutes: 1,
+  });
+}
+
+// [state, SSM holds, HA has, add-on uses, what recover() does]
+const TABLE: [string, string, string, string, string][] = [
+  // minting: HA's list, by client_name, says whether the mint happened.
+  ['minting', 'old', 'unknown', 'old', 'wait'],
+  ['minting', 'old', 'old only', 'old', 'record rolled-back'],
+  ['minting', 'old', 'both', 'old', 'record minted'],
+  ['minting', 'unknown', 'both', 'old', 'record minted'],
+  // minted: SSM says whether the publish landed (its answer may be lost).
+  ['minted', 'unknown', 'both', 'old', 'wait'],
+  ['minted', 'new', 'both', 'old', 'record published'],
+  ['minted', 'new', 'unknown', 'new', 'record published'],
+  ['minted', 'old', 'both', 'old', 'revoke new → rolled-back'],
+  ['minted', 'old', 'old only', 'old', 'record rolled-back'],
+  ['minted', 'old', 'unknown', 'old', 'wait'],
+  ['minted', 'other', 'both', 'old', 'revoke new → rolled-back'],
+  ['minted', 'old', 'both', 'new', 'wait'],
+  // published: switch, then the grace period.
+  ['published', 'unknown', 'both', 'old', 'wait'],
+  ['published', 'new', 'both', 'old', 'switch'],
+  ['published', 'new', 'unknown', 'none', 'switch'],
+  ['published', 'new', 'both', 'new', 'record revoking'],
+  ['published', 'new', 'unknown', 'new', 'record revoking'],
+  ['published', 'other', 'both', 'old', 'revoke new → abandoned'],
+  ['published', 'old', 'both', 'old', 'revoke new → abandoned'],
+  ['published', 'other', 'both', 'new', 'wait'],
+  ['published', 'other', 'old only', 'old', 'record abandoned'],
+  // revoking: only when due, never what SSM holds or the add-on uses.
+  ['revoking (not due)', 'unknown', 'unknown', 'new', 'wait'],
+  ['revoking (not due)', 'new', 'both', 'new', 'wait'],
+  ['revoking (due)', 'new', 'both', 'new', 'revoke old → done'],
+  ['revoking (due)', 'new', 'new only', 'new', 'record done'],
+  ['revoking (due)', 'unknown', 'both', 'new', 'wait'],
+  ['revoking (due)', 'new', 'unknown', 'new', 'wait'],
+  ['revoking (due)', 'old', 'both', 'old', 'record abandoned'],
+  ['revoking (due)', 'new', 'both', 'old', 'wait'],
+  ['revoking (due)', 'other', 'both', 'new', 'revoke old → done'],
+  // finished records stay finished.
+  ['done', 'new', 'both', 'new', 'none'],
+  ['rolled-back', 'old', 'both', 'old', 'none'],
+  ['abandoned', 'unknown', 'unknown', 'none', 'none'],
+];
+
+describe('recover()', () => {
+  test.each(TABLE)(
+    '%s, SSM holds %s, HA has %s, the add-on uses %s: %s',
+    (state, ssm, ha, inUse, expected) => {
+      expect(summary(decide(state, ssm, ha, inUse))).toBe(expected);
+    },
+  );
+
+  // Every combination, for what must hold whatever the table says.
+  const all = Object.keys(STATES).flatMap((state) =>
+    Object.keys(SSM).flatMap((ssm) =>
+      Object.keys(HA).flatMap((ha) => Object.keys(IN_USE).map((inUse) => [state, ssm, ha, inUse])),
+    ),
+  ) as [string, string, string, string][];
+
+  test.each(all)(
+    '%s, SSM %s, HA %s, in use %s: never revokes the token in use or in SSM, nor without HA',
+    (state, ssm, ha, inUse) => {
+      const action = decide(state, ssm, ha, inUse);
+      if (action.kind !== 'revoke') return;
+      expect(action.token.refreshTokenId).not.toBe(IN_USE[inUse]);
+      const held = SSM[ssm];
+      expect(held).not.toBe('unknown');
+      if (held !== 'unknown') expect(action.token.refreshTokenId).not.toBe(held?.refreshTokenId);
+      // Only a token HA still has is revoked; a gone one is recorded as such.
+      expect(HA[ha]).not.toBe('unknown');
+    },
+  );
+
+  test('the grace period runs from the publish, so a restart long after it revokes at once', () => {
+    const action = decide('published', 'new', 'both', 'new');
+    expect(action).toMatchObject({
+      kind: 'record',
+      next: { state: { kind: 'revoking', dueAt: new Date(NOW - 30_000 + 60_000).toISOString() } },
+    });
+  });
+
+  test('a token found by its name becomes the minted token of the record', () => {
+    expect(decide('minting', 'old', 'both', 'old')).toMatchObject({
+      next: { minted: { refreshTokenId: NEW.refreshTokenId } },
+    });
+  });
+
+  // Issue 9, defect 1: the old worker skipped a record whose new token was
+  // already in use, before looking at SSM, so it never settled.
+  test('an interrupted rotation whose new token is in SSM and in use settles', () => {
+    expect(summary(decide('minted', 'new', 'both', 'new'))).toBe('record published');
+    expect(summary(decide('published', 'new', 'both', 'new'))).toBe('record revoking');
+  });
+});
