@@ -246,6 +246,7 @@ async function main(): Promise<void> {
     await addon.stop();
     await addon.dispose();
     await footprint(ha);
+    await (await import('./clients.js')).clientsBench(out);
   } finally {
     await Promise.all([ha.dispose(), moto.stop()]);
   }
