@@ -49,6 +49,9 @@ export class Rotator {
   #running = false;
   #step: string | undefined;
   #problems: string[] = [];
+  /** Set by start() once the journal is read: before, a rotation would overwrite records it has not seen. */
+  #markLoaded: () => void = () => undefined;
+  readonly #loaded = new Promise<void>((resolve) => (this.#markLoaded = resolve));
 
   constructor(options: RotatorOptions) {
     this.#o = options;
@@ -75,7 +78,7 @@ export class Rotator {
 
   /** Reads the journal and starts settling what is unfinished in it. */
   async start(): Promise<void> {
-    this.#problems = await this.#journal.load();
+    this.#problems = await this.#journal.load().finally(() => this.#markLoaded());
     for (const problem of this.#problems) {
       this.#o.log.error(problem);
       this.#o.status.event('error', 'rotation', problem);
@@ -100,6 +103,7 @@ export class Rotator {
   /** One settle pass now, after any pass or rotation in progress. Never throws. */
   async settle(): Promise<void> {
     const settler = this.#settler;
+    await this.#loaded;
     await settler?.exclusive(() => settler.pass()).catch(() => undefined);
   }
 
@@ -115,6 +119,7 @@ export class Rotator {
     this.#report();
     let outcome: JobOutcome;
     try {
+      await this.#loaded;
       outcome = await settler.exclusive(() => this.#rotate(settler));
     } catch (error) {
       outcome = { ok: false, message: describeError(error) };

@@ -238,6 +238,24 @@ describe('Rotator', () => {
     await rotator.stop();
   });
 
+  test('a rotation asked for before the journal is read waits for it, and keeps its unfinished records', async () => {
+    const { rotator, sent, dir, clock } = await setup({
+      inUse: OLD,
+      records: [record('earlier', { kind: 'minting' })],
+      fail: { 'auth/refresh_tokens': { code: 'timeout', message: 'no answer' } },
+    });
+    const early = rotator.rotate('manual');
+    await rotator.start();
+    const outcome = await early;
+
+    expect(outcome.message).toMatch(/earlier rotation \("earlier", minting\) is not settled/);
+    expect(sent.filter((m) => m.type === 'auth/long_lived_access_token')).toEqual([]);
+    const again = new RotationJournal(dir, clock);
+    await again.load();
+    expect(again.records.map((r) => r.clientName)).toEqual(['earlier']);
+    await rotator.stop();
+  });
+
   // Issue 9, defect 15 (part): the Job and the Rotator both announced a failed scheduled run.
   test('a failed scheduled rotation is announced once', async () => {
     const { rotator, status, clock } = await setup({ inUse: OLD, connected: false });
