@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -117,6 +117,42 @@ describe('RotationJournal', () => {
     expect(again.records[2]?.clientName).toBe('HA Token Manager x');
     expect(await readdir(dir)).toContain('pending-revocations.json.migrated');
     expect(await readdir(dir)).not.toContain('pending-revocations.json');
+  });
+
+  test('a journal that cannot be read is reported, never overwritten, and refuses every write', async () => {
+    const { dir, journal } = await fresh();
+    await mkdir(journal.file); // EISDIR on read and on the rename over it
+    await writeFile(join(journal.file, 'inside'), 'x');
+
+    const problems = await journal.load();
+
+    expect(problems).toEqual([expect.stringMatching(/could not be read \(EISDIR\)/)]);
+    await expect(journal.put(rec('a', { kind: 'minting' }))).rejects.toThrow(
+      /Rotation is stopped: the rotation journal .* could not be read \(EISDIR\)/,
+    );
+    expect(await readdir(journal.file)).toEqual(['inside']);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  test('a migration whose write fails is a problem, not a crash; the old file is kept for the next start', async () => {
+    const { dir, journal } = await fresh();
+    await writeFile(
+      join(dir, 'pending-revocations.json'),
+      JSON.stringify([
+        { refreshTokenId: 'old1', masked: '••••OLD1', dueAt: '2026-11-23T12:10:00.000Z' },
+      ]),
+    );
+    // The rename of the old file fails: its target name is a non-empty directory.
+    await mkdir(join(dir, 'pending-revocations.json.migrated'));
+    await writeFile(join(dir, 'pending-revocations.json.migrated', 'x'), 'x');
+
+    const problems = await journal.load();
+
+    expect(problems).toEqual([
+      expect.stringMatching(/Could not finish migrating .* the old file is kept/),
+    ]);
+    expect(journal.records.map((r) => r.state.kind)).toEqual(['revoking']);
+    expect(await readdir(dir)).toContain('pending-revocations.json');
   });
 
   test('holds no token value: only ids, masked forms and names', async () => {
