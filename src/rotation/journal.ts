@@ -208,9 +208,33 @@ function parseRecord(line: string): RotationRecord | undefined {
       KINDS.includes(r.state?.kind) &&
       (r.minted === undefined || typeof r.minted.refreshTokenId === 'string') &&
       (r.replaced === undefined || typeof r.replaced.refreshTokenId === 'string');
-    return ok ? r : undefined;
+    return ok && stateIsWhole(r) ? r : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * The fields each state's recovery reads: a `revoking` record without `dueAt`
+ * would skip the grace period, a `published` one without `publishedAt` would
+ * throw on every pass (docs/rotation.md). A record without them is a damaged line.
+ */
+function stateIsWhole(r: RotationRecord): boolean {
+  const date = (v: unknown) => typeof v === 'string' && !Number.isNaN(Date.parse(v));
+  const state = r.state;
+  switch (state.kind) {
+    case 'minted':
+      return r.minted !== undefined;
+    case 'published':
+      return (
+        r.minted !== undefined &&
+        date(state.publishedAt) &&
+        (state.version === undefined || typeof state.version === 'number')
+      );
+    case 'revoking':
+      return date(state.dueAt);
+    default:
+      return true;
   }
 }
 

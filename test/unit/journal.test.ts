@@ -119,6 +119,27 @@ describe('RotationJournal', () => {
     expect(await readdir(dir)).not.toContain('pending-revocations.json');
   });
 
+  test("a record missing its state's fields is a damaged line, kept in the copy", async () => {
+    const { dir, clock } = await fresh();
+    const lines = [
+      rec('good', { kind: 'revoking', dueAt: '2026-11-23T12:01:00.000Z' }),
+      rec('no-due', { kind: 'revoking' } as unknown as RotationRecord['state']),
+      rec('no-published-at', { kind: 'published' } as unknown as RotationRecord['state']),
+      { ...rec('no-minted', { kind: 'minted' }), minted: undefined },
+      rec('bad-date', { kind: 'published', publishedAt: 'soon' }),
+    ];
+    const text = lines.map((l) => `${JSON.stringify(l)}\n`).join('');
+    await writeFile(join(dir, 'rotation-journal.jsonl'), text);
+
+    const journal = new RotationJournal(dir, clock);
+    const problems = await journal.load();
+
+    expect(problems).toEqual([expect.stringMatching(/line 2, 3, 4, 5 unreadable/)]);
+    expect(journal.records.map((r) => r.clientName)).toEqual(['good']);
+    const copy = (await readdir(dir)).find((f) => f.includes('.damaged-')) as string;
+    expect(await readFile(join(dir, copy), 'utf8')).toBe(text);
+  });
+
   test('a journal that cannot be read is reported, never overwritten, and refuses every write', async () => {
     const { dir, journal } = await fresh();
     await mkdir(journal.file); // EISDIR on read and on the rename over it
