@@ -222,6 +222,7 @@ function parseRecord(line: string): RotationRecord | undefined {
 function stateIsWhole(r: RotationRecord): boolean {
   const date = (v: unknown) => typeof v === 'string' && !Number.isNaN(Date.parse(v));
   const state = r.state;
+  if (r.watchUntil !== undefined && !date(r.watchUntil)) return false;
   switch (state.kind) {
     case 'minted':
       return r.minted !== undefined;

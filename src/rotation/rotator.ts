@@ -11,8 +11,20 @@ import type { StatusModel } from '../status/status-model.js';
 import { Token } from '../tokens/token.js';
 import type { TokenManager } from '../tokens/token-manager.js';
 import { RotationJournal } from './journal.js';
-import { messageOf, mintFailure, rotationOutcome, tokenToReplace } from './outcome.js';
-import { ADDON_CREDENTIAL, isUnsettled, type RotationRecord, type TokenRef } from './record.js';
+import {
+  messageOf,
+  mintFailure,
+  outcomeUnknown,
+  rotationOutcome,
+  tokenToReplace,
+} from './outcome.js';
+import {
+  ADDON_CREDENTIAL,
+  isUnsettled,
+  type RotationRecord,
+  type TokenRef,
+  WATCH_MINUTES,
+} from './record.js';
 import { rotationInfo } from './report.js';
 import { Settler } from './settler.js';
 
@@ -186,6 +198,7 @@ export class Rotator {
       if (!minted.refreshTokenId) throw new Error('the new token has no refresh-token id');
     } catch (error) {
       // Minted or not, Home Assistant's token list says (by the unique name).
+      if (outcomeUnknown(error)) record = await this.#watch(record);
       return this.#settled(settler, clientName, mintFailure(error));
     }
     record = await journal.put({ ...record, minted: ref(minted), state: { kind: 'minted' } });
@@ -224,6 +237,7 @@ export class Rotator {
         `Published token ${minted.masked}${version === undefined ? '' : ` as version ${version}`} to ${publisher.description}`,
       );
     }
+    if (outcomeUnknown(publishError)) record = await this.#watch(record);
     // Whether the publish landed (its answer may be lost), SSM now says.
     this.#setStep('settle');
     return this.#settled(
@@ -251,6 +265,12 @@ export class Rotator {
       minted,
       version,
     });
+  }
+
+  /** The side effect lost its answer: "not there" proves nothing for a while. */
+  #watch(record: RotationRecord): Promise<RotationRecord> {
+    const until = new Date(this.#o.clock.now() + WATCH_MINUTES * 60_000).toISOString();
+    return this.#journal.put({ ...record, watchUntil: until });
   }
 
   #setStep(step: string): void {

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { SourceError } from '../../src/errors.js';
 import type { HaConnection } from '../../src/ha/connection.js';
 import { RotationJournal } from '../../src/rotation/journal.js';
 import type { RotationRecord } from '../../src/rotation/record.js';
@@ -41,6 +42,8 @@ async function setup(o: {
   /** The token in use is the access_token fallback: a refresh keeps it. */
   onFallback?: boolean;
   publishFails?: boolean;
+  /** Every PutParameter attempt times out on the client; the write lands when the test says. */
+  publishLost?: boolean;
 }) {
   const clock = new FakeClock();
   const dir = await mkdtemp(join(tmpdir(), 'htm-rotator-'));
@@ -67,6 +70,7 @@ async function setup(o: {
   const { log, lines } = memoryLogger();
   let inUse = o.inUse === undefined ? undefined : Token.parse(o.inUse, 'test');
   const parameter = { value: o.ssm ?? OLD };
+  let lateWrite: string | undefined;
   const rotator = new Rotator({
     config: { graceMinutes: 15, lifespanDays: 365 },
     connection: {
@@ -86,6 +90,10 @@ async function setup(o: {
       description: 'SSM parameter /x',
       publish: async (value: string) => {
         if (o.publishFails) throw new Error('AccessDenied: not allowed ssm:PutParameter');
+        if (o.publishLost) {
+          lateWrite = value;
+          throw new SourceError('Timed out writing SSM parameter /x.', { transient: true });
+        }
         parameter.value = value;
         return 2;
       },
@@ -97,7 +105,10 @@ async function setup(o: {
     clock,
     checkEveryMs: 60_000,
   });
-  return { clock, sent, status, rotator, dir, lines, parameter, ha };
+  const land = () => {
+    parameter.value = lateWrite ?? parameter.value;
+  };
+  return { clock, sent, status, rotator, dir, lines, parameter, ha, land };
 }
 
 function record(
@@ -253,6 +264,27 @@ describe('Rotator', () => {
     const again = new RotationJournal(dir, clock);
     await again.load();
     expect(again.records.map((r) => r.clientName)).toEqual(['earlier']);
+    await rotator.stop();
+  });
+
+  test('a PutParameter that timed out but lands later: the new token is kept, not revoked', async () => {
+    const { rotator, sent, clock, land, parameter, status } = await setup({
+      inUse: OLD,
+      publishLost: true,
+      haTokens: [{ id: 'old-id', client_name: 'first' }],
+    });
+    await rotator.start();
+    const outcome = await rotator.rotate('manual');
+
+    expect(outcome.ok).toBe(false);
+    expect(outcome.message).toMatch(/Not settled yet \(minted\).*a late write/);
+    land(); // the write arrives at SSM after the look
+    clock.advance(60_000);
+    await rotator.settle();
+
+    expect(parameter.value).toBe(NEW);
+    expect(sent.filter((m) => m.type === 'auth/delete_refresh_token')).toEqual([]);
+    expect(status.snapshot().rotation?.journal.at(-1)?.state).toBe('revoking');
     await rotator.stop();
   });
 
