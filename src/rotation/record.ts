@@ -40,6 +40,8 @@ export interface RotationRecord {
   updatedAt: string;
   /** The token in the parameter when the rotation started. */
   replaced?: TokenRef;
+  /** The Home Assistant user the mint was sent as: HA's token list is that user's only. */
+  haUser?: string;
   /** Known once HA answered the mint (or the token was found by its client_name). */
   minted?: TokenRef;
   state: RotationState;

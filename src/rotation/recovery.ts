@@ -14,6 +14,8 @@ export interface World {
   ssm: { refreshTokenId: string | undefined } | 'unknown';
   /** The user's refresh tokens in Home Assistant (`auth/refresh_tokens`). */
   ha: readonly { id: string; clientName: string | null }[] | 'unknown';
+  /** The user the live socket is authenticated as (whose tokens `ha` lists); undefined: not known. */
+  haUser?: string;
   /** The refresh-token id of the token the add-on uses now. */
   inUse: string | undefined;
   graceMinutes: number;
@@ -38,8 +40,21 @@ export type Action =
   /** The record is finished. */
   | { kind: 'none' };
 
-export function recover(record: RotationRecord, world: World): Action {
+export function recover(record: RotationRecord, seen: World): Action {
   if (isTerminal(record)) return { kind: 'none' };
+  // Another user's list says nothing about this record's tokens: not "gone", unknown.
+  const otherUser =
+    record.haUser !== undefined && seen.ha !== 'unknown' && seen.haUser !== record.haUser;
+  const world: World = otherUser ? { ...seen, ha: 'unknown' } : seen;
+  const action = decide(record, world);
+  if (!otherUser || action.kind !== 'wait') return action;
+  return {
+    ...action,
+    reason: `${action.reason} The connection is Home Assistant user ${seen.haUser ?? '(unknown)'}, not ${record.haUser} who minted this rotation's token, and Home Assistant lists and revokes only the caller's own tokens.`,
+  };
+}
+
+function decide(record: RotationRecord, world: World): Action {
   const { state } = record;
   switch (state.kind) {
     case 'minting':

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { SsmSource } from '../credentials/ssm-source.js';
 import { failpoint } from '../failpoints.js';
-import { mintLongLivedToken } from '../ha/auth-commands.js';
+import { currentUserId, mintLongLivedToken } from '../ha/auth-commands.js';
 import type { HaConnection } from '../ha/connection.js';
 import type { TokenCheck } from '../ha/rest.js';
 import { describeError, type Logger } from '../log.js';
@@ -180,9 +180,12 @@ export class Rotator {
     this.#setStep('mint');
     const clientName = `HA Token Manager ${new Date(clock.now()).toISOString()}`;
     const now = new Date(clock.now()).toISOString();
+    // HA's token list is this user's only: a later look as someone else proves nothing.
+    const haUser = await currentUserId(conn).catch(() => undefined);
     let record: RotationRecord = await journal.put({
       credential: ADDON_CREDENTIAL,
       clientName,
+      haUser,
       startedAt: now,
       updatedAt: now,
       replaced: ref(replaced),

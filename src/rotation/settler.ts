@@ -1,6 +1,11 @@
 import type { Clock } from '../clock.js';
 import { failpoint } from '../failpoints.js';
-import { deleteRefreshToken, HaCommandError, listRefreshTokens } from '../ha/auth-commands.js';
+import {
+  currentUserId,
+  deleteRefreshToken,
+  HaCommandError,
+  listRefreshTokens,
+} from '../ha/auth-commands.js';
 import type { HaConnection } from '../ha/connection.js';
 import { describeError, type Logger } from '../log.js';
 import type { StatusModel } from '../status/status-model.js';
@@ -214,6 +219,7 @@ class WorldReader {
   readonly #o: SettlerOptions;
   #ssm: World['ssm'] | undefined;
   #ha: World['ha'] | undefined;
+  #haUser: string | undefined;
 
   constructor(options: SettlerOptions) {
     this.#o = options;
@@ -228,6 +234,7 @@ class WorldReader {
     if (record.state.kind !== 'minting') this.#ssm ??= await this.#readSsm();
     this.#ha ??= await this.#readHa();
     return {
+      haUser: this.#haUser,
       now: this.#o.clock.now(),
       ssm: this.#ssm ?? 'unknown',
       ha: this.#ha,
@@ -254,6 +261,7 @@ class WorldReader {
     const conn = this.#o.connection.connection;
     if (!conn) return 'unknown';
     try {
+      this.#haUser = await currentUserId(conn); // whose list it is (docs/rotation.md)
       return (await listRefreshTokens(conn)).map((t) => ({ id: t.id, clientName: t.client_name }));
     } catch {
       return 'unknown';

@@ -201,4 +201,20 @@ describe('recover()', () => {
       expect(summary(after)).toBe('revoke new → rolled-back');
     });
   });
+  test("another user's list is not this record's: wait and say why, never conclude gone", () => {
+    const r = { ...record({ kind: 'minting' }), haUser: 'user-1' };
+    const w: World = {
+      now: NOW,
+      ssm: 'unknown',
+      ha: HA['old only'] as World['ha'],
+      haUser: 'user-2',
+      inUse: OLD.refreshTokenId,
+      graceMinutes: 1,
+    };
+    expect(recover(r, w)).toMatchObject({
+      kind: 'wait',
+      reason: expect.stringMatching(/user user-2, not user-1/),
+    });
+    expect(summary(recover(r, { ...w, haUser: 'user-1' }))).toBe('record rolled-back');
+  });
 });

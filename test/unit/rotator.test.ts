@@ -44,6 +44,8 @@ async function setup(o: {
   publishFails?: boolean;
   /** Every PutParameter attempt times out on the client; the write lands when the test says. */
   publishLost?: boolean;
+  /** The Home Assistant user the connection is authenticated as. */
+  user?: string;
 }) {
   const clock = new FakeClock();
   const dir = await mkdtemp(join(tmpdir(), 'htm-rotator-'));
@@ -59,6 +61,7 @@ async function setup(o: {
       const failure = o.fail?.[String(message.refresh_token_id ?? message.type)];
       if (failure) throw failure;
       if (message.type === 'auth/refresh_tokens') return ha.tokens;
+      if (message.type === 'auth/current_user') return { id: o.user ?? 'user-1' };
       if (message.type === 'auth/delete_refresh_token') {
         ha.tokens = ha.tokens.filter((t) => t.id !== message.refresh_token_id);
         return null;
@@ -285,6 +288,23 @@ describe('Rotator', () => {
     expect(parameter.value).toBe(NEW);
     expect(sent.filter((m) => m.type === 'auth/delete_refresh_token')).toEqual([]);
     expect(status.snapshot().rotation?.journal.at(-1)?.state).toBe('revoking');
+    await rotator.stop();
+  });
+
+  test("another user's token list proves nothing: the record waits and says why", async () => {
+    const { rotator, status, sent } = await setup({
+      inUse: OLD,
+      user: 'user-2',
+      records: [{ ...record('earlier', { kind: 'minting' }), minted: undefined, haUser: 'user-1' }],
+      haTokens: [{ id: 'old-id', client_name: 'first' }],
+    });
+    await rotator.start();
+    await rotator.settle();
+
+    const shown = status.snapshot().rotation?.journal.at(-1);
+    expect(shown?.state).toBe('minting');
+    expect(shown?.waitingFor).toMatch(/user user-2, not user-1/);
+    expect(sent.filter((m) => m.type === 'auth/delete_refresh_token')).toEqual([]);
     await rotator.stop();
   });
 
