@@ -12,6 +12,7 @@ import type { StatusModel } from '../status/status-model.js';
 import { Token } from '../tokens/token.js';
 import type { TokenManager } from '../tokens/token-manager.js';
 import { JournalWriteError, type RotationJournal } from './journal.js';
+import { messageOf } from './outcome.js';
 import { isTerminal, type RotationRecord } from './record.js';
 import { type Action, recover, type World } from './recovery.js';
 
@@ -23,6 +24,8 @@ import { type Action, recover, type World } from './recovery.js';
 
 /** Steps one record may take in one pass: enough for minted → published → switch → revoking. */
 const MAX_STEPS = 6;
+/** The longest pause between periodic looks at a record that keeps waiting (each look may cost a GetParameter). */
+const MAX_PACE_MS = 5 * 60_000;
 
 export interface SettlerOptions {
   journal: RotationJournal;
@@ -49,6 +52,8 @@ export class Settler {
   readonly waiting = new Map<string, string>();
   /** The last failure logged per record, so a failure that repeats every few seconds is logged once. */
   readonly #lastFailure = new Map<string, string>();
+  /** A waiting record's next periodic look, and the pause after it: doubling from checkEveryMs to 5 min. */
+  readonly #pace = new Map<string, { at: number; pauseMs: number }>();
 
   constructor(options: SettlerOptions) {
     this.#o = options;
@@ -86,7 +91,7 @@ export class Settler {
   /** The periodic pass; skipped while a rotation or another pass holds the journal. Never throws. */
   async tick(): Promise<void> {
     if (this.#locked) return;
-    await this.exclusive(() => this.pass()).catch((error) =>
+    await this.exclusive(() => this.pass(undefined, false, true)).catch((error) =>
       this.#o.log.error('Rotation settle pass failed', error),
     );
   }
@@ -98,12 +103,14 @@ export class Settler {
    * rotation that just ran) reports the outcome itself, so the steps taken
    * here are not announced a second time.
    */
-  async pass(clientName?: string, quiet = false): Promise<void> {
+  async pass(clientName?: string, quiet = false, paced = false): Promise<void> {
     const world = new WorldReader(this.#o);
     const records = this.#o.journal.records.filter(
       (r) => !isTerminal(r) && (clientName === undefined || r.clientName === clientName),
     );
     for (const first of records) {
+      const pace = this.#pace.get(first.clientName);
+      if (paced && pace && this.#o.clock.now() < pace.at) continue;
       // Not due yet: no need to ask SSM or Home Assistant anything.
       if (first.state.kind === 'revoking' && this.#o.clock.now() < Date.parse(first.state.dueAt)) {
         this.#waiting(first, `Waiting for the end of the grace period (${first.state.dueAt}).`);
@@ -126,10 +133,15 @@ export class Settler {
           }
           record = next;
         }
-        this.#waiting(record, waitingFor);
+        this.#waiting(record, waitingFor && `${waitingFor}${world.lastErrors()}`);
         this.#lastFailure.delete(record.clientName);
       } catch (error) {
         this.#failed(record, action, error);
+      }
+      if (!this.waiting.has(record.clientName)) this.#pace.delete(record.clientName);
+      else {
+        const pauseMs = pace ? Math.min(pace.pauseMs * 2, MAX_PACE_MS) : this.#checkEveryMs();
+        this.#pace.set(record.clientName, { at: this.#o.clock.now() + pauseMs, pauseMs });
       }
     }
   }
@@ -182,6 +194,10 @@ export class Settler {
     return next;
   }
 
+  #checkEveryMs(): number {
+    return this.#o.checkEveryMs ?? 5000;
+  }
+
   #waiting(record: RotationRecord, reason: string | undefined): void {
     const before = this.waiting.get(record.clientName);
     if (reason === undefined || isTerminal(record)) this.waiting.delete(record.clientName);
@@ -199,7 +215,7 @@ export class Settler {
         ? describeAction(action)
         : 'settle it';
     const detail = journal ? `${error.name}: ${error.message}` : describeError(error);
-    const line = `Rotation "${record.clientName}" (${record.state.kind}): could not ${what}: ${detail}. Trying again every ${Math.round((this.#o.checkEveryMs ?? 5000) / 1000)} s.`;
+    const line = `Rotation "${record.clientName}" (${record.state.kind}): could not ${what}: ${detail}. Trying again after ${Math.round(this.#checkEveryMs() / 1000)} s, less often while it lasts (at most every 5 min).`;
     this.#waiting(record, line);
     if (this.#lastFailure.get(record.clientName) === line) return;
     this.#lastFailure.set(record.clientName, line);
@@ -219,10 +235,16 @@ class WorldReader {
   readonly #o: SettlerOptions;
   #ssm: World['ssm'] | undefined;
   #ha: World['ha'] | undefined;
+  /** Why SSM or Home Assistant did not answer, for `waitingFor` (e.g. the IAM action AccessDenied names). */
+  readonly #errors = new Map<'SSM' | 'Home Assistant', string>();
   #haUser: string | undefined;
 
   constructor(options: SettlerOptions) {
     this.#o = options;
+  }
+
+  lastErrors(): string {
+    return [...this.#errors].map(([who, e]) => ` Last error from ${who}: ${e}`).join('');
   }
 
   forget(): void {
@@ -247,7 +269,8 @@ class WorldReader {
     let value: string;
     try {
       value = (await this.#o.ssm.read()).value;
-    } catch {
+    } catch (error) {
+      this.#errors.set('SSM', messageOf(error));
       return 'unknown';
     }
     try {
@@ -263,7 +286,8 @@ class WorldReader {
     try {
       this.#haUser = await currentUserId(conn); // whose list it is (docs/rotation.md)
       return (await listRefreshTokens(conn)).map((t) => ({ id: t.id, clientName: t.client_name }));
-    } catch {
+    } catch (error) {
+      this.#errors.set('Home Assistant', messageOf(error));
       return 'unknown';
     }
   }
