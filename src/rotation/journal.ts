@@ -123,11 +123,6 @@ export class RotationJournal {
     return problems;
   }
 
-  /** The newest record of `credential`, if any. */
-  latest(credential: string): RotationRecord | undefined {
-    return this.#records.filter((r) => r.credential === credential).at(-1);
-  }
-
   /**
    * Adds or replaces (by client_name) a record once it is on disk: what is
    * in memory is never ahead of the file. Callers hold the journal to
