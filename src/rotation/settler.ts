@@ -181,6 +181,8 @@ export class Settler {
       state: action.next.state,
       minted: action.next.minted ?? record.minted,
       note: action.next.note,
+      // The watch is for the side effect of the state it was set in (docs/rotation.md).
+      watchUntil: action.next.state.kind === record.state.kind ? record.watchUntil : undefined,
     });
     const level =
       next.state.kind === 'rolled-back' || next.state.kind === 'abandoned' ? 'warning' : 'info';

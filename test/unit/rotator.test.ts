@@ -308,6 +308,29 @@ describe('Rotator', () => {
     await rotator.stop();
   });
 
+  test('a lost mint that shows up late is revoked at once: no wait for a write that was never sent', async () => {
+    const lost = { code: 3, message: 'Connection lost' } as unknown as {
+      code: string;
+      message: string;
+    };
+    const { rotator, sent, status, ha } = await setup({
+      inUse: OLD,
+      fail: { 'auth/long_lived_access_token': lost },
+      haTokens: [{ id: 'old-id', client_name: 'first' }],
+    });
+    await rotator.start();
+    await rotator.rotate('manual');
+    const shown = () => status.snapshot().rotation?.journal.at(-1);
+    expect(shown()?.waitingFor).toMatch(/a late mint/);
+
+    ha.tokens.push({ id: 'new-id', client_name: shown()?.clientName as string }); // it lands
+    await rotator.settle();
+
+    expect(shown()?.state).toBe('rolled-back');
+    expect(sent).toContainEqual({ type: 'auth/delete_refresh_token', refresh_token_id: 'new-id' });
+    await rotator.stop();
+  });
+
   // Issue 9, defect 15 (part): the Job and the Rotator both announced a failed scheduled run.
   test('a failed scheduled rotation is announced once', async () => {
     const { rotator, status, clock } = await setup({ inUse: OLD, connected: false });
