@@ -165,8 +165,9 @@ async function startCredentialWork(
       : undefined;
   connection.start();
   refresh.start();
-  rotation?.start();
+  // The journal first: a rotation before it is read would rewrite it without its unfinished records.
   await rotator.start();
+  rotation?.start();
   return {
     connection,
     refresh,
