@@ -154,8 +154,9 @@ function expiryProblem(
 ): CredentialProblem | undefined {
   if (!expiresAt) return undefined;
   const left = Date.parse(expiresAt) - o.now;
-  const planned =
-    nextRotationAt !== undefined && Date.parse(nextRotationAt) < Date.parse(expiresAt);
+  // Planned: due in the future and before the expiry (an overdue one is not a plan).
+  const next = nextRotationAt === undefined ? Number.NaN : Date.parse(nextRotationAt);
+  const planned = next >= o.now && next < Date.parse(expiresAt);
   if (left >= o.expiryWarningMs || planned) return undefined;
   return {
     kind: 'expiring',

@@ -56,6 +56,14 @@ describe('consumers in the credential view', () => {
     expect(consumer(s)).toMatchObject({ id: 'consumer:alexa', state: 'ok', problems: [] });
   });
 
+  test('a rotation that is overdue is no plan: the expiry problem stays', () => {
+    const s = snapshotWith({
+      expiresAt: new Date(clock.now() + 10 * DAY).toISOString(),
+      nextRotationAt: new Date(clock.now() - DAY).toISOString(),
+    });
+    expect(consumer(s)?.state).toBe('expiring');
+  });
+
   test('unused for unused_alert_days: the unused problem with the manager’s advice', () => {
     const s = snapshotWith({ state: 'unused', reason: 'Not used for more than 30 days: …' });
     expect(consumer(s)?.problems).toEqual([
