@@ -165,8 +165,10 @@ describe('alerts in Home Assistant through the Supervisor', () => {
     watch.close();
     await ha.stop();
     await ha.start();
+    const runningAt = Date.now();
     watch = await HaWatch.open(ha.url, ha.adminToken, EVENTS);
     await waitForEntity(PROBLEM, 'on', 20_000);
+    console.log(`[alerts] entities back ${Date.now() - runningAt} ms after Core was RUNNING again`);
     await waitForEntity('sensor.ha_token_manager_state', 'unauthorized');
     await waitFor('the notification back', () => watch.notifications.get(REJECTED_ID), 20_000);
   });
