@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   DeleteParameterCommand,
@@ -169,7 +169,10 @@ describe('consumers', () => {
       'the replaced token revoked',
       (s) =>
         s.rotation?.journal.some(
-          (r) => r.credential === 'consumer:lambda_2' && r.state === 'done',
+          (r) =>
+            r.credential === 'consumer:lambda_2' &&
+            r.replaced === `••••${before.lambda?.value.slice(-4)}` &&
+            r.state === 'done',
         ) ?? false,
       120_000,
     );
@@ -180,9 +183,12 @@ describe('consumers', () => {
     expect(reader.calls).toBeGreaterThan(30);
     expect(await read(`${path}/alexa`)).toEqual(before.alexa);
     expect(await read(`${path}/nas`)).toEqual(before.nas);
+    // For the record (no secrets: the canary searches everything served).
     const status = await addon.status();
-    console.log(
-      `/api/status consumers after one rotation: ${JSON.stringify(status.consumers, null, 1)}`,
+    await mkdir('test-results', { recursive: true });
+    await writeFile(
+      'test-results/consumers-status.json',
+      JSON.stringify({ consumers: status.consumers, rotation: status.rotation?.journal }, null, 1),
     );
   });
 
