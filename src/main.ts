@@ -1,7 +1,9 @@
 import { networkInterfaces } from 'node:os';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type ServerType, serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { systemClock } from './clock.js';
+import type { ConsumerManager, ConsumerManagerOptions } from './consumers/manager.js';
 import { OptionsSource } from './credentials/options-source.js';
 import type { CredentialSource } from './credentials/source.js';
 import type { SsmSource } from './credentials/ssm-source.js';
@@ -12,8 +14,6 @@ import { createTokenCheck } from './ha/rest.js';
 import { createApp } from './http/app.js';
 import { createLogger, type Logger } from './log.js';
 import { type Config, loadOptions } from './options.js';
-import type { SSMClient } from '@aws-sdk/client-ssm';
-import type { ConsumerManager, ConsumerManagerOptions } from './consumers/manager.js';
 import { Rotator } from './rotation/rotator.js';
 import { Job } from './schedule/job.js';
 import { StatusModel } from './status/status-model.js';

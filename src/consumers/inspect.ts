@@ -69,10 +69,19 @@ export interface Usage {
   createdAt?: string;
 }
 
-export function usageOf(entry: RefreshTokenInfo | undefined): Usage {
+/** The add-on checks a token it minted with GET /api/ right away: that use is not the consumer's. */
+const OWN_CHECK_MS = 60_000;
+
+export function usageOf(entry: RefreshTokenInfo | undefined, minted = false): Usage {
+  const at = entry?.last_used_at ?? undefined;
+  const own =
+    minted &&
+    at !== undefined &&
+    entry?.created_at !== undefined &&
+    Date.parse(at) - Date.parse(entry.created_at) < OWN_CHECK_MS;
   return {
-    lastUsedAt: entry?.last_used_at ?? undefined,
-    lastUsedIp: entry?.last_used_ip ?? undefined,
+    lastUsedAt: own ? undefined : at,
+    lastUsedIp: own ? undefined : (entry?.last_used_ip ?? undefined),
     createdAt: entry?.created_at,
   };
 }

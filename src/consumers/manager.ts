@@ -225,7 +225,10 @@ export class ConsumerManager {
     if (verdict.kind === 'unknown') verdict = await this.#checkUnknown(verdict.token, remembered);
     const seen: Seen = {
       verdict,
-      usage: usageOf(verdict.kind === 'valid' ? verdict.entry : undefined),
+      usage: usageOf(
+        verdict.kind === 'valid' ? verdict.entry : undefined,
+        verdict.kind === 'valid' && verdict.origin === 'minted',
+      ),
       version: held === 'missing' ? undefined : held.version,
       checkedAt: now.toISOString(),
     };
@@ -306,7 +309,7 @@ export class ConsumerManager {
       const r = this.#memory.get(name) as Remembered;
       const entry = tokens.find((t) => t.id === r.refreshTokenId);
       this.#seen.set(name, {
-        usage: usageOf(entry),
+        usage: usageOf(entry, true),
         checkedAt: new Date(this.#o.clock.now()).toISOString(),
       });
       if (!entry) {

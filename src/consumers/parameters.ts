@@ -7,10 +7,10 @@ import {
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
+import { translate } from '../credentials/ssm-errors.js';
 import { SourceError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CredentialTarget } from '../rotation/credential.js';
-import { translate } from '../credentials/ssm-errors.js';
 import { batches, type Pacer } from './pacer.js';
 
 // The consumers' parameters in SSM: read in batches, written one by one
