@@ -262,7 +262,8 @@ describe('the add-on manifest', () => {
     const actions = (p: { Statement: Statement[] }) =>
       p.Statement.flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
 
-    expect(policies).toHaveLength(4); // read, read + rotate; each with aws/ssm or a key of your own
+    // read, read + rotate; each with aws/ssm or a key of your own; and the consumers' path
+    expect(policies).toHaveLength(5);
     for (const policy of policies) {
       expect(policy.Version).toBe('2012-10-17');
       expect(actions(policy)).toContain('ssm:GetParameter');
@@ -277,7 +278,23 @@ describe('the add-on manifest', () => {
         }
       }
     }
-    const rotate = policies.filter((p) => actions(p).includes('ssm:PutParameter'));
+    const consumers = policies.filter((p) => actions(p).includes('ssm:GetParameters'));
+    expect(consumers).toHaveLength(1);
+    expect(actions(consumers[0] as (typeof policies)[number])).toEqual(
+      expect.arrayContaining([
+        'ssm:GetParameter',
+        'ssm:GetParameters',
+        'ssm:PutParameter',
+        'ssm:AddTagsToResource',
+        'ssm:DescribeParameters',
+      ]),
+    );
+    expect(consumers[0]?.Statement[0]?.Resource).toMatch(
+      /:parameter\/home-assistant\/consumers\/\*$/,
+    );
+    const rotate = policies.filter(
+      (p) => actions(p).includes('ssm:PutParameter') && !consumers.includes(p),
+    );
     expect(rotate).toHaveLength(2);
     for (const policy of rotate) expect(actions(policy)).toContain('ssm:DescribeParameters');
     const ownKey = policies.filter((p) => actions(p).some((a) => a.startsWith('kms:')));
