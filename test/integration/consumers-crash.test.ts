@@ -110,7 +110,8 @@ const results = new Map<string, PromiseSettledResult<Outcome>>();
 beforeAll(async () => {
   const points = Object.keys(POINTS);
   const settled = await Promise.allSettled(points.map((p, i) => killAt(p, i)));
-  points.forEach((p, i) => results.set(p, settled[i] as PromiseSettledResult<Outcome>));
+  for (const [i, p] of points.entries())
+    results.set(p, settled[i] as PromiseSettledResult<Outcome>);
 }, 400_000);
 
 describe('a consumer killed at each rotation step', () => {
