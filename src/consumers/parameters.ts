@@ -17,13 +17,16 @@ import { batches, type Pacer } from './pacer.js';
 // through a pacer. The same SSMClient as the token source (main.ts builds one).
 
 /**
- * SSM calls per second the consumers may make. Reads: half of the account's
- * default 40 TPS shared by GetParameter and GetParameters. Writes: PutParameter
- * has a much lower default throughput than reads, shared by every writer in the
- * account and Region; 2 a second leaves room for others (docs/rotation.md).
+ * SSM calls per second the consumers may make. Parameter Store's throughput
+ * quota covers GetParameter, GetParameters and PutParameter per account and
+ * Region (AWS, "Changing Parameter Store throughput"; the default is 40 TPS
+ * for the reads, "AWS Systems Manager endpoints and quotas"), and the add-on
+ * is not the account's only caller: reads at most 20 a second, writes 5 —
+ * together well under the default, so 50 consumers due at once take about
+ * 10 s of writes instead of a throttled burst (docs/rotation.md, "Consumers").
  */
 export const READS_PER_SECOND = 20;
-export const WRITES_PER_SECOND = 2;
+export const WRITES_PER_SECOND = 5;
 
 /** The tag a parameter the add-on created carries. */
 export const MANAGED_TAG = { Key: 'managed-by', Value: 'ha-token-manager' } as const;
