@@ -102,7 +102,12 @@ export async function fleet(
   const rotationMs = performance.now() - rotationStarted;
   const rotationCalls = (await ssmCalls(addon)) - callsBeforeRotation;
   await addon.stop();
-  await addon.dispose();
+  // Steady state: started again on the same DATA_DIR, all 50 read and judged, nothing to issue.
+  const again = await Addon.start({ dir: addon.dir });
+  await again.waitForStatus('all checked again', settled, 60_000);
+  const steadyRss = await idleRss(again);
+  await again.stop();
+  await again.dispose();
 
   out(`fleet: ${FLEET} consumers against real Home Assistant and moto`);
   out(
@@ -114,7 +119,11 @@ export async function fleet(
   out(
     `  SSM calls at steady state: ${perRefresh} per refresh -> ${perRefresh * REFRESHES_PER_HOUR} per hour with the default refresh_schedule (every 5 min)`,
   );
+  const perConsumer = (rss: number) => `${fmt((rss - baseRss) / FLEET / 1024)} kB per consumer`;
   out(
-    `  RSS: ${fmt(fleetRss / 2 ** 20)} MiB with ${FLEET} consumers vs ${fmt(baseRss / 2 ** 20)} MiB with none -> ${fmt((fleetRss - baseRss) / FLEET / 1024)} kB per consumer (goal < 100 kB)`,
+    `  RSS with none ${fmt(baseRss / 2 ** 20)} MiB; with ${FLEET}, started on their parameters (steady state) ${fmt(steadyRss / 2 ** 20)} MiB -> ${perConsumer(steadyRss)} (goal < 100 kB)`,
+  );
+  out(
+    `  right after issuing all ${FLEET} (heap high-water mark of the burst): ${fmt(fleetRss / 2 ** 20)} MiB -> ${perConsumer(fleetRss)}`,
   );
 }
