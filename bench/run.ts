@@ -14,6 +14,7 @@ import { createLogger } from '../src/log.js';
 import { StatusModel } from '../src/status/status-model.js';
 import { TokenManager } from '../src/tokens/token-manager.js';
 import { Addon } from '../test/support/addon.js';
+import { addonNode } from '../test/support/addon-node.js';
 import { mintToken, revokeToken } from '../test/support/ha-commands.js';
 import { HomeAssistant } from '../test/support/home-assistant.js';
 import { Moto } from '../test/support/moto.js';
@@ -177,7 +178,7 @@ async function spawnReady(
   ready: (line: string) => boolean,
 ) {
   const started = performance.now();
-  const child = spawn(process.execPath, args, {
+  const child = spawn(addonNode(), args, {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { addonNode, addonNodeVersion } from '../test/support/addon-node.js';
 import { mintToken, revokeToken } from '../test/support/ha-commands.js';
 import { HomeAssistant } from '../test/support/home-assistant.js';
 import { Moto } from '../test/support/moto.js';
@@ -24,7 +25,9 @@ async function main(): Promise<void> {
     'starting a throwaway Home Assistant and the moto SSM emulator (the first run installs them)…',
   );
   const [ha, moto] = await Promise.all([HomeAssistant.create(), useSsm ? Moto.start() : undefined]);
-  say(`Home Assistant is running at ${ha.url} (owner: owner / owner-password-for-tests)`);
+  say(
+    `Home Assistant ${ha.version} is running at ${ha.url} (owner: owner / owner-password-for-tests)`,
+  );
   let current = await mintToken(ha.url, ha.adminToken, 30);
   const ssm = moto ? ssmClient(moto.url) : undefined;
   if (ssm && moto) {
@@ -50,23 +53,19 @@ async function main(): Promise<void> {
     : { home_assistant_url: ha.url, token_source: 'options', access_token: current };
   await writeFile(optionsFile, JSON.stringify(options, null, 2), { mode: 0o600 });
   const port = Number(process.env.PORT ?? (await freePort()));
-  const addon = spawn(
-    process.execPath,
-    [fileURLToPath(new URL('../dist/main.js', import.meta.url))],
-    {
-      env: {
-        ...process.env,
-        OPTIONS_FILE: optionsFile,
-        DATA_DIR: dir,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
+  const addon = spawn(addonNode(), [fileURLToPath(new URL('../dist/main.js', import.meta.url))], {
+    env: {
+      ...process.env,
+      OPTIONS_FILE: optionsFile,
+      DATA_DIR: dir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
     },
-  );
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   const base = `http://127.0.0.1:${port}`;
   await waitFor('the add-on', async () => (await fetch(`${base}/health`)).ok);
-  say(`add-on running with options from ${optionsFile}`);
+  say(`add-on running on Node ${addonNodeVersion()} with options from ${optionsFile}`);
   say(
     `status: ${base}/api/status   health: ${base}/health   refresh now: curl -X POST ${base}/api/refresh`,
   );

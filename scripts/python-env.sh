@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs the real parts the tests and the demo run against — Home Assistant
-# Core and the moto SSM emulator — into one virtualenv cached outside the clone,
-# so a fresh clone on the same machine reuses it. Prints the venv's path last.
+# Installs the moto SSM emulator and Home Assistant Core 2024.3.3 — the oldest
+# release the add-on supports, which the compatibility tests run against —
+# into one virtualenv cached outside the clone, so a fresh clone on the same
+# machine reuses it. Prints the venv's path last. (The current release, which
+# needs Python 3.14, comes from scripts/ha-root.sh.)
 #
 # The Home Assistant release follows the Python found: 2024.3.3 is the newest
-# that runs on 3.11 (2024.4 needs 3.12), 2025.1.4 the newest on 3.12.
+# that runs on 3.11 (2024.4 needs 3.12), 2025.1.4 the newest on 3.12; the
+# compatibility tests expect 3.11 (Debian bookworm's python3).
 set -euo pipefail
 
 python=${PYTHON:-python3}

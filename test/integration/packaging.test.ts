@@ -14,6 +14,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
+import { addonNode } from '../support/addon-node.js';
 import { useAddons } from '../support/addon-session.js';
 import { freePort, waitFor } from '../support/ports.js';
 import { sharedHa } from '../support/shared-ha.js';
@@ -90,7 +91,7 @@ async function startLikeRunSh(
   writeFileSync(join(dir, 'options.json'), JSON.stringify(options));
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, runShCommand(appDir), {
+  const child = spawn(addonNode(), runShCommand(appDir), {
     env: {
       PATH: process.env.PATH ?? '',
       SUPERVISOR_TOKEN: addons.secret('supervisor-token-for-packaging-test'),

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StatusSnapshot } from '../../src/status/status-model.js';
+import { addonNode, addonNodeVersion } from './addon-node.js';
 import { freePort, waitFor } from './ports.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
@@ -60,7 +61,8 @@ export class Addon {
       );
     }
     const port = o.port ?? (await freePort());
-    const child = spawn(process.execPath, [MAIN], {
+    // Node 24, as in the add-on image, whatever Node runs the tests.
+    const child = spawn(addonNode(), [MAIN], {
       env: {
         PATH: process.env.PATH ?? '',
         OPTIONS_FILE: optionsFile,
@@ -72,6 +74,7 @@ export class Addon {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const addon = new Addon(child, `http://127.0.0.1:${port}`, dir, port);
+    process.stderr.write(`[addon] dist/main.js on Node ${addonNodeVersion()} (pid ${child.pid})\n`);
     await waitFor('the add-on to listen', () => addon.get('/health').then((r) => r.status > 0));
     return addon;
   }

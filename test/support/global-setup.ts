@@ -1,7 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TestProject } from 'vitest/node';
-import { HomeAssistant, type HomeAssistantInfo } from './home-assistant.js';
+import { addonNodeVersion } from './addon-node.js';
+import { type HaRelease, HomeAssistant, type HomeAssistantInfo } from './home-assistant.js';
 import { Moto } from './moto.js';
 
 export interface SharedHa extends HomeAssistantInfo {
@@ -17,16 +18,32 @@ declare module 'vitest' {
   }
 }
 
+const WHERE: Record<HaRelease, string> = {
+  current: 'the main target, in a Debian forky root',
+  compat: 'the oldest supported release, for the compatibility subset',
+};
+
+/** The integration project: Home Assistant 2026.11.0. */
+export default function setup(project: TestProject): Promise<() => Promise<void>> {
+  return startShared(project, 'current');
+}
+
 /**
- * One Home Assistant and one moto for the whole run (2 cores: never one per test). Test
- * workers cannot call into this process, so a tiny loopback control endpoint
- * lets them stop and start Core to provoke restarts.
+ * One Home Assistant and one moto per project for the whole run (2 cores:
+ * never one per test). Test workers cannot call into this process, so a tiny
+ * loopback control endpoint lets them stop and start Core to provoke restarts.
  */
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+export async function startShared(
+  project: TestProject,
+  release: HaRelease,
+): Promise<() => Promise<void>> {
   const started = Date.now();
-  const [ha, moto] = await Promise.all([HomeAssistant.create(), Moto.start()]);
+  const [ha, moto] = await Promise.all([HomeAssistant.create(release), Moto.start()]);
   const coldStartMs = Date.now() - started;
-  process.stderr.write(`[ha] Home Assistant ready at ${ha.url} in ${coldStartMs} ms\n`);
+  process.stderr.write(
+    `[ha] ${project.name}: Home Assistant ${ha.version} (${WHERE[release]}) ready at ${ha.url} in ${coldStartMs} ms; ` +
+      `the add-on runs on Node ${addonNodeVersion()}, the tests on Node ${process.version}\n`,
+  );
   let busy: Promise<unknown> = Promise.resolve();
   const control = createServer((req, res) => {
     const action =

@@ -1,18 +1,31 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const script = fileURLToPath(new URL('../../scripts/python-env.sh', import.meta.url));
+const scripts = fileURLToPath(new URL('../../scripts/', import.meta.url));
 
-/**
- * The virtualenv with Home Assistant Core and moto, installed on first use
- * (progress goes to stderr) and reused afterwards. Returns its path.
- */
-export function pythonEnv(): string {
-  const out = execFileSync('bash', [script], {
+/** Runs one of the install scripts (progress goes to stderr) and returns the path it prints last. */
+function installed(script: string): string {
+  const out = execFileSync('bash', [`${scripts}${script}`], {
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
   });
-  const venv = out.trim().split('\n').pop();
-  if (!venv) throw new Error('scripts/python-env.sh printed no virtualenv path');
-  return venv;
+  const path = out.trim().split('\n').pop();
+  if (!path) throw new Error(`scripts/${script} printed no path`);
+  return path;
+}
+
+/**
+ * The virtualenv with moto and Home Assistant Core 2024.3.3 (the oldest
+ * release the add-on supports), installed on first use and reused afterwards.
+ */
+export function pythonEnv(): string {
+  return installed('python-env.sh');
+}
+
+/**
+ * The Debian root holding Home Assistant Core 2026.11.0 (it needs Python
+ * 3.14), built on first use and reused afterwards; see scripts/ha-root.sh.
+ */
+export function haRoot(): string {
+  return installed('ha-root.sh');
 }
