@@ -69,20 +69,29 @@ export interface Usage {
   createdAt?: string;
 }
 
-/** The add-on checks a token it minted with GET /api/ right away: that use is not the consumer's. */
-const OWN_CHECK_MS = 60_000;
+/**
+ * Home Assistant stamps `last_used_at` (with a null `last_used_ip`) when it
+ * creates a long-lived token, and updates both only when it creates an
+ * access token from a refresh token (homeassistant/auth/__init__.py
+ * `async_create_access_token`; components/auth/__init__.py
+ * `websocket_create_long_lived_access_token` calls it once, without an
+ * address). A long-lived token's later uses (REST, WebSocket) are not
+ * recorded. So a stamp within a minute of creation is the creation, not a
+ * use: "last used" is shown only when Home Assistant recorded a real one.
+ */
+const CREATION_STAMP_MS = 60_000;
 
-export function usageOf(entry: RefreshTokenInfo | undefined, minted = false): Usage {
+export function usageOf(entry: RefreshTokenInfo | undefined): Usage {
   const at = entry?.last_used_at ?? undefined;
-  const own =
-    minted &&
+  const created = entry?.created_at;
+  const stamp =
     at !== undefined &&
-    entry?.created_at !== undefined &&
-    Date.parse(at) - Date.parse(entry.created_at) < OWN_CHECK_MS;
+    created !== undefined &&
+    Math.abs(Date.parse(at) - Date.parse(created)) < CREATION_STAMP_MS;
   return {
-    lastUsedAt: own ? undefined : at,
-    lastUsedIp: own ? undefined : (entry?.last_used_ip ?? undefined),
-    createdAt: entry?.created_at,
+    lastUsedAt: stamp ? undefined : at,
+    lastUsedIp: stamp ? undefined : (entry?.last_used_ip ?? undefined),
+    createdAt: created,
   };
 }
 
@@ -135,9 +144,8 @@ export function stateOf(i: StateInput): Pick<ConsumerInfo, 'state' | 'reason' | 
       'expiring',
       `The token ends ${v.token.expiresAt?.toISOString()} and was not rotated yet: see the events for why, or press Rotate now.`,
     );
-  const lastUse = Date.parse(
-    i.usage.lastUsedAt ?? i.usage.createdAt ?? v.token.issuedAt?.toISOString() ?? '',
-  );
+  // Only a use Home Assistant recorded counts (see usageOf): no record is not "unused".
+  const lastUse = Date.parse(i.usage.lastUsedAt ?? '');
   if (!Number.isNaN(lastUse) && i.now.getTime() - lastUse > i.unusedAlertDays * DAY)
     return s(
       'unused',

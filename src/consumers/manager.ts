@@ -225,10 +225,7 @@ export class ConsumerManager {
     if (verdict.kind === 'unknown') verdict = await this.#checkUnknown(verdict.token, remembered);
     const seen: Seen = {
       verdict,
-      usage: usageOf(
-        verdict.kind === 'valid' ? verdict.entry : undefined,
-        verdict.kind === 'valid' && verdict.origin === 'minted',
-      ),
+      usage: usageOf(verdict.kind === 'valid' ? verdict.entry : undefined),
       version: held === 'missing' ? undefined : held.version,
       checkedAt: now.toISOString(),
     };
@@ -309,7 +306,7 @@ export class ConsumerManager {
       const r = this.#memory.get(name) as Remembered;
       const entry = tokens.find((t) => t.id === r.refreshTokenId);
       this.#seen.set(name, {
-        usage: usageOf(entry, true),
+        usage: usageOf(entry),
         checkedAt: new Date(this.#o.clock.now()).toISOString(),
       });
       if (!entry) {

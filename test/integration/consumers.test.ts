@@ -61,9 +61,9 @@ async function works(token: string): Promise<boolean> {
 }
 
 async function userTokens() {
-  return haCommand<{ id: string; client_name: string | null }[]>(ha.url, ha.adminToken, {
-    type: 'auth/refresh_tokens',
-  });
+  return haCommand<
+    { id: string; client_name: string | null; created_at: string; last_used_at: string | null }[]
+  >(ha.url, ha.adminToken, { type: 'auth/refresh_tokens' });
 }
 
 function refreshTokenIdOf(token: string): string {
@@ -181,6 +181,15 @@ describe('consumers', () => {
     await reading;
     expect(reader.failures).toBe(0);
     expect(reader.calls).toBeGreaterThan(30);
+    // The reader used the new token every second for over a minute, yet Home Assistant
+    // still shows the stamp it set when it created the token: it does not record uses of
+    // long-lived tokens (homeassistant/auth/__init__.py async_create_access_token). If a
+    // release starts recording them, this fails — and "last used" on the page lights up.
+    const current = (await userTokens()).find((t) => t.id === refreshTokenIdOf(after?.value ?? ''));
+    expect(
+      Math.abs(Date.parse(current?.last_used_at ?? '') - Date.parse(current?.created_at ?? '')),
+    ).toBeLessThan(5_000);
+    expect(byName(await addon.status(), 'lambda_2').lastUsedAt).toBeUndefined();
     expect(await read(`${path}/alexa`)).toEqual(before.alexa);
     expect(await read(`${path}/nas`)).toEqual(before.nas);
     // For the record (no secrets: the canary searches everything served).

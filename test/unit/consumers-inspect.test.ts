@@ -90,8 +90,15 @@ describe('stateOf', () => {
     expect(
       stateOf({ consumer, verdict: valid(85, 5), usage: {}, unusedAlertDays: 30, now }).state,
     ).toBe('expiring');
+    const longAgo = new Date(now.getTime() - 31 * 86_400_000).toISOString();
     expect(
-      stateOf({ consumer, verdict: valid(40, 50), usage: {}, unusedAlertDays: 30, now }).state,
+      stateOf({
+        consumer,
+        verdict: valid(40, 50),
+        usage: { lastUsedAt: longAgo },
+        unusedAlertDays: 30,
+        now,
+      }).state,
     ).toBe('unused');
     expect(
       stateOf({
@@ -129,19 +136,31 @@ describe('stateOf', () => {
 });
 
 describe('usageOf', () => {
-  test("the add-on's own check right after minting is not the consumer's use", () => {
+  // Home Assistant stamps a long-lived token's last_used_at when it creates it, and never on use.
+  test('the stamp at creation is not a use; a recorded later use is', () => {
     const entry = {
       id: 'r1',
       client_name: null,
-      type: 'x',
+      type: 'long_lived_access_token',
       created_at: '2026-06-01T00:00:00Z',
-      last_used_at: '2026-06-01T00:00:01Z',
-      last_used_ip: '127.0.0.1',
+      last_used_at: '2026-06-01T00:00:00.2Z',
+      last_used_ip: null,
     };
-    expect(usageOf(entry, true)).toEqual({ createdAt: entry.created_at });
-    expect(usageOf(entry, false)).toMatchObject({ lastUsedIp: '127.0.0.1' });
-    expect(usageOf({ ...entry, last_used_at: '2026-06-02T00:00:00Z' }, true)).toMatchObject({
-      lastUsedIp: '127.0.0.1',
+    expect(usageOf(entry)).toEqual({ createdAt: entry.created_at });
+    expect(
+      usageOf({ ...entry, last_used_at: '2026-06-02T00:00:00Z', last_used_ip: '10.0.0.7' }),
+    ).toMatchObject({ lastUsedAt: '2026-06-02T00:00:00Z', lastUsedIp: '10.0.0.7' });
+  });
+
+  test('no recorded use is not "unused"', () => {
+    const token = Token.parse(tokenFor('r1', -40, 50), 'x', now);
+    const s = stateOf({
+      consumer,
+      verdict: { kind: 'valid', token, origin: 'minted' },
+      usage: { createdAt: new Date(now.getTime() - 40 * 86_400_000).toISOString() },
+      unusedAlertDays: 30,
+      now,
     });
+    expect(s.state).toBe('ok');
   });
 });

@@ -39,7 +39,16 @@ const Row: FC<{ c: ConsumerInfo; now: number }> = ({ c, now }) => (
     <td data-label="Expires">{ago(c.expiresAt, now)}</td>
     <td data-label="Next rotation">{c.configured ? ago(c.nextRotationAt, now) : '—'}</td>
     <td data-label="Last used">
-      {c.lastUsedAt ? ago(c.lastUsedAt, now) : 'never'}
+      {c.lastUsedAt ? (
+        ago(c.lastUsedAt, now)
+      ) : (
+        <span
+          class="muted"
+          title="Home Assistant records when a long-lived token was created, not when it is used"
+        >
+          not recorded
+        </span>
+      )}
       {c.lastUsedIp && <div class="muted">from {c.lastUsedIp}</div>}
       {c.newAddress && <div class="consumer-new">new address</div>}
     </td>
