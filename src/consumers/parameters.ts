@@ -154,6 +154,8 @@ export class ParameterStore {
           }),
         );
         this.#tagged.add(parameter);
+        // Its key is known now: the next rotation needs no DescribeParameters.
+        this.#keys.set(parameter, kmsKeyId ?? null);
         return result.Version;
       } catch (error) {
         throw translate(error, parameter, this.#o.region, 'write');

@@ -223,6 +223,25 @@ describe('consumers', () => {
     expect(s.events.some((e) => e.message.includes('Issued the token of nas'))).toBe(true);
   });
 
+  test('a parameter changed by someone else is reported at the next refresh (and the new token adopted)', async () => {
+    const { addon, path } = await threeConsumers();
+    const before = await read(`${path}/alexa`);
+    const replacement = addons.secret(await ha.mint(30));
+    await putToken(moto, `${path}/alexa`, replacement);
+    await post(addon, '/api/refresh');
+    const s = await addon.waitForStatus(
+      'the change noticed',
+      (st) => byName(st, 'alexa').origin === 'adopted',
+    );
+    const event = s.events.find((e) => e.message.includes('was changed outside the add-on'));
+    expect(event?.level).toBe('warning');
+    expect(event?.message).toContain(`••••${before?.value.slice(-4)}`);
+    expect(event?.message).toContain(`••••${replacement.slice(-4)}`);
+    // Its own rotation is not "someone else": nothing reported for the others.
+    expect(s.events.filter((e) => e.message.includes('changed outside'))).toHaveLength(1);
+    expect((await read(`${path}/alexa`))?.value).toBe(replacement);
+  });
+
   test('a valid token the add-on did not mint is adopted, not replaced', async () => {
     const foreign = addons.secret(await ha.mint(30));
     const { addon, path } = await threeConsumers({}, async (p) => {
