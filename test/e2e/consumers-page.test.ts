@@ -83,6 +83,9 @@ describe('the consumers table', () => {
         await page.locator('#consumers').screenshot({
           path: `${SHOTS}/consumers-${scheme}-${name}.png`,
         });
+        // What a phone shows first: the table's top, in one screen.
+        await page.locator('#consumers').scrollIntoViewIfNeeded();
+        await page.screenshot({ path: `${SHOTS}/consumers-${scheme}-${name}-screen.png` });
         await page.close();
       }
     }

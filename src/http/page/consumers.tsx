@@ -56,7 +56,10 @@ const Row: FC<{ c: ConsumerInfo; now: number }> = ({ c, now }) => (
       <span class={`consumer-state consumer-${STATE_CLASS[c.state]}`}>
         {c.rotating ? 'rotating…' : c.state}
       </span>
-      <div class="consumer-reason">{c.waitingFor ?? c.reason}</div>
+      {/* "ok" needs no words; anything else says why and what to do. */}
+      {(c.state !== 'ok' || c.waitingFor) && (
+        <div class="consumer-reason">{c.waitingFor ?? c.reason}</div>
+      )}
     </td>
     <td data-label="Actions" class="consumer-actions">
       {c.configured && (
@@ -134,7 +137,7 @@ export const CONSUMER_STYLES = `
 #consumer-result:empty { display: none; }
 .consumers table { width: 100%; border-collapse: collapse; }
 .consumers th, .consumers td { text-align: left; vertical-align: top; padding: 8px 6px; border-top: 1px solid var(--line); overflow-wrap: anywhere; }
-.consumers thead th { color: var(--muted); font-weight: 500; border-top: 0; }
+.consumers thead th { color: var(--muted); font-weight: 500; border-top: 0; overflow-wrap: normal; }
 .consumer-parameter { font-weight: 400; }
 .consumer-state { font-weight: 500; white-space: nowrap; }
 .consumer-ok { color: var(--ok); } .consumer-warn { color: var(--warn); } .consumer-bad { color: var(--bad); } .consumer-idle { color: var(--idle); }
@@ -142,13 +145,16 @@ export const CONSUMER_STYLES = `
 .consumer-new { color: var(--warn); font-weight: 500; }
 .consumer-actions { white-space: nowrap; }
 .consumer-actions button { padding: 4px 10px; min-height: 32px; margin: 2px 0; }
+.consumer-actions button + button { margin-left: 8px; }
 button.danger { background: var(--bad); }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
 @media (max-width: 720px) {
   .consumers thead { display: none; }
-  .consumers tr { display: grid; grid-template-columns: 1fr 1fr; gap: 2px 12px; padding: 8px 0; border-top: 1px solid var(--line); }
+  .consumers tr { display: grid; grid-template-columns: 1fr 1fr 1fr; gap: 2px 12px; padding: 8px 0; border-top: 1px solid var(--line); }
   .consumers th, .consumers td { border: 0; padding: 2px 0; }
-  .consumers th[scope=row], .consumers td[data-label=State], .consumers td[data-label=Actions] { grid-column: 1 / -1; }
+  .consumers th[scope=row] { grid-column: 1 / 3; } .consumers td[data-label=State] { grid-column: 3; grid-row: 1; }
+  .consumers td[data-label=Token], .consumers td[data-label=Actions] { grid-column: span 3; }
+  .consumers td[data-label=Issued] { display: none; }
   .consumers td[data-label]:not([data-label=State]):not([data-label=Actions])::before { content: attr(data-label); display: block; color: var(--muted); font-size: 12px; }
 }
 `;
