@@ -9,17 +9,19 @@ import {
 import type { HaConnection } from '../ha/connection.js';
 import type { TokenCheck } from '../ha/rest.js';
 import { describeError, type Logger } from '../log.js';
-import type { ConsumerConfig } from '../options.js';
+import { CONSUMER_LIFESPAN_DAYS, type ConsumerConfig } from '../options.js';
 import type { ManagedCredential } from '../rotation/credential.js';
 import { consumerCredential } from '../rotation/record.js';
 import type { Rotator } from '../rotation/rotator.js';
 import type { JobOutcome } from '../schedule/job.js';
 import type { ConsumerInfo, StatusModel } from '../status/status-model.js';
-import { Token } from '../tokens/token.js';
+import type { Token } from '../tokens/token.js';
+import { consumerAsCredential } from './credential.js';
 import { nextScheduled } from './due.js';
-import { clientNamePrefix, judge, stateOf, usageOf, type Verdict } from './inspect.js';
+import { judge, usageOf, type Verdict } from './inspect.js';
 import { ConsumerMemory, type Remembered } from './memory.js';
 import type { Held, ParameterStore } from './parameters.js';
+import { consumerInfos, type Seen } from './report.js';
 
 // One token per consumer (docs/rotation.md, "Consumers"): at start and at
 // each refresh, read every consumer's parameter (in batches), judge what it
@@ -47,15 +49,6 @@ export interface ConsumerManagerOptions {
   timezone?: string;
   /** How often due rotations are looked for (no I/O unless one is due). */
   checkEveryMs?: number;
-}
-
-interface Seen {
-  verdict?: Verdict;
-  usage: ReturnType<typeof usageOf>;
-  failing?: string;
-  newAddress?: string;
-  version?: number;
-  checkedAt?: string;
 }
 
 export class ConsumerManager {
@@ -114,51 +107,19 @@ export class ConsumerManager {
     const configured = this.#o.consumers.find((c) => c.name === name);
     const parameter = configured?.parameter ?? target ?? this.#memory.get(name)?.parameter;
     if (parameter === undefined) return undefined;
-    const consumer: ConsumerConfig = configured ?? {
-      name,
-      parameter,
-      lifespanDays: 90,
-      graceMinutes: this.#o.graceMinutes,
-    };
-    let exists: boolean | undefined;
-    const targetOf = this.#o.store.target(parameter, name, () => exists);
-    return {
-      id,
-      label: `consumer ${name}`,
-      targetName: parameter,
-      target: targetOf,
-      policy: {
-        lifespanDays: consumer.lifespanDays,
-        graceMinutes: consumer.graceMinutes,
-        kmsKeyId: this.#o.kmsKeyId,
+    return consumerAsCredential({
+      consumer: configured ?? {
+        name,
+        parameter,
+        lifespanDays: CONSUMER_LIFESPAN_DAYS,
+        graceMinutes: this.#o.graceMinutes,
       },
-      clientName: (at) => `${clientNamePrefix(name)}${at.toISOString()}`,
-      // The consumer sends whatever its parameter holds.
-      inUse: (held) => held,
-      verify: (token) => this.#o.check(token),
-      // Read now, not from the last refresh: the token replaced is the one revoked after the grace period.
-      toReplace: async () => {
-        let held: { value: string } | 'missing';
-        try {
-          held = await targetOf.read();
-        } catch (error) {
-          return `Cannot rotate: ${describeError(error)}`;
-        }
-        exists = held !== 'missing';
-        if (held === 'missing') return { token: undefined };
-        let token: Token;
-        try {
-          token = Token.parse(held.value, targetOf.description);
-        } catch {
-          return { token: undefined }; // not a token: nothing to revoke
-        }
-        const dead =
-          token.refreshTokenId !== undefined &&
-          this.#memory.get(name)?.revoked.includes(token.refreshTokenId);
-        if (dead) return { token: undefined };
-        return { token, foreign: this.#acceptedForeign.has(token.fingerprint) };
-      },
-    };
+      store: this.#o.store,
+      check: this.#o.check,
+      kmsKeyId: this.#o.kmsKeyId,
+      isDead: (refreshTokenId) => this.#memory.get(name)?.revoked.includes(refreshTokenId) ?? false,
+      isForeign: (fingerprint) => this.#acceptedForeign.has(fingerprint),
+    });
   }
 
   /**
@@ -324,6 +285,8 @@ export class ConsumerManager {
       if (!info.configured || info.nextRotationAt === undefined) continue;
       const verdict = this.#seen.get(info.name)?.verdict;
       if (verdict?.kind !== 'valid') continue;
+      // A rotation that failed is not tried again every few seconds: each try mints a token.
+      if ((this.#retryAt.get(info.name) ?? 0) > now) continue;
       if (Date.parse(info.nextRotationAt) <= now) this.#enqueue(info.name, 'rotate');
     }
   }
@@ -346,6 +309,7 @@ export class ConsumerManager {
   #afterRotation(name: string, outcome: JobOutcome, why: 'issue' | 'rotate' | 'manual'): void {
     const verb = why === 'issue' ? 'Issued' : 'Rotated';
     if (outcome.ok) {
+      this.#retryAt.delete(name);
       const record = this.#o.rotator.records.findLast(
         (r) => r.credential === consumerCredential(name),
       );
@@ -374,6 +338,7 @@ export class ConsumerManager {
       });
       this.#pendingRead.add(name);
     } else {
+      this.#retryAt.set(name, this.#o.clock.now() + RETRY_AFTER_MS);
       this.#patch(name, {
         failing: `${verb === 'Issued' ? 'Issuing' : 'Rotating'} failed: ${outcome.message}`,
       });
@@ -396,6 +361,8 @@ export class ConsumerManager {
   }
 
   readonly #pendingRead = new Set<string>();
+  /** After a failed rotation: not before then (the next try is at least this far away). */
+  readonly #retryAt = new Map<string, number>();
   #readScheduled = false;
 
   /** "Rotate now" on the page. */
@@ -474,71 +441,28 @@ export class ConsumerManager {
   }
 
   #infos(): ConsumerInfo[] {
-    const now = new Date(this.#o.clock.now());
-    const out: ConsumerInfo[] = [];
-    for (const consumer of this.#o.consumers) {
-      const seen = this.#seen.get(consumer.name);
-      const remembered = this.#memory.get(consumer.name);
-      const id = consumerCredential(consumer.name);
-      const v = seen?.verdict;
-      const token = v && 'token' in v ? v.token : undefined;
-      const rotating = this.#queued.has(consumer.name) || this.#o.rotator.isRunning(id);
-      const state = stateOf({
-        consumer,
-        verdict: v,
-        usage: seen?.usage ?? {},
-        unusedAlertDays: this.#o.unusedAlertDays,
-        scheduledAt: remembered?.scheduledAt ? new Date(remembered.scheduledAt) : undefined,
-        failing: seen?.failing,
-        now,
-      });
-      out.push({
-        name: consumer.name,
-        parameter: consumer.parameter,
-        configured: true,
-        ...state,
-        ...(rotating && !seen?.failing && !v ? { reason: 'Issuing or rotating now.' } : {}),
-        origin: v?.kind === 'valid' ? v.origin : undefined,
-        masked: token?.masked,
-        fingerprint: token?.fingerprint,
-        version: seen?.version,
-        issuedAt: token?.issuedAt?.toISOString(),
-        expiresAt: token?.expiresAt?.toISOString(),
-        lastUsedAt: seen?.usage.lastUsedAt,
-        lastUsedIp: seen?.usage.lastUsedIp,
-        newAddress: seen?.newAddress,
-        rotating,
-        waitingFor: this.#o.rotator.waitingFor(id),
-        checkedAt: seen?.checkedAt,
-      });
-    }
-    for (const name of this.#memory.names()) {
-      if (this.#o.consumers.some((c) => c.name === name)) continue;
-      const r = this.#memory.get(name) as Remembered;
-      const seen = this.#seen.get(name);
-      out.push({
-        name,
-        parameter: r.parameter,
-        configured: false,
-        state: 'not configured',
-        reason: `No longer in the options. Its token ${r.masked ?? ''} still works until you press Revoke; the add-on never revokes it by itself.`,
-        masked: r.masked,
-        fingerprint: r.fingerprint,
-        version: r.version,
-        lastUsedAt: seen?.usage.lastUsedAt,
-        lastUsedIp: seen?.usage.lastUsedIp,
-        rotating: false,
-        waitingFor: this.#o.rotator.waitingFor(consumerCredential(name)),
-        checkedAt: seen?.checkedAt,
-      });
-    }
-    return out;
+    return consumerInfos({
+      consumers: this.#o.consumers,
+      removed: this.#memory
+        .names()
+        .filter((name) => !this.#o.consumers.some((c) => c.name === name))
+        .map((name) => ({ name, remembered: this.#memory.get(name) as Remembered })),
+      seen: this.#seen,
+      scheduledAt: (name) => this.#memory.get(name)?.scheduledAt,
+      busy: (name) => this.#queued.has(name) || this.#o.rotator.isRunning(consumerCredential(name)),
+      waitingFor: (name) => this.#o.rotator.waitingFor(consumerCredential(name)),
+      unusedAlertDays: this.#o.unusedAlertDays,
+      now: new Date(this.#o.clock.now()),
+    });
   }
 
   #report(): void {
     this.#o.status.updateConsumers(this.#infos());
   }
 }
+
+/** How long a failed rotation waits before the next try (the refresh schedule's default). */
+const RETRY_AFTER_MS = 5 * 60_000;
 
 function needsIssue(v: Verdict | undefined): boolean {
   return v?.kind === 'missing' || v?.kind === 'malformed' || v?.kind === 'rejected';
