@@ -20,6 +20,7 @@ import { consumerAsCredential } from './credential.js';
 import { nextScheduled } from './due.js';
 import { judge, usageOf, type Verdict } from './inspect.js';
 import { ConsumerMemory, type Remembered } from './memory.js';
+import { observe } from './observe.js';
 import type { Held, ParameterStore } from './parameters.js';
 import { consumerInfos, type Seen } from './report.js';
 
@@ -184,62 +185,21 @@ export class ConsumerManager {
     };
     let verdict = judge(consumer, held, tokens, remembered, this.#acceptedForeign, now);
     if (verdict.kind === 'unknown') verdict = await this.#checkUnknown(verdict.token, remembered);
-    const seen: Seen = {
+    const seen = observe({
+      consumer,
       verdict,
-      usage: usageOf(verdict.kind === 'valid' ? verdict.entry : undefined),
       version: held === 'missing' ? undefined : held.version,
-      checkedAt: now.toISOString(),
-    };
-    const token = 'token' in verdict ? verdict.token : undefined;
-    // A parameter written by someone else since the add-on last looked.
-    if (token && remembered.fingerprint && remembered.fingerprint !== token.fingerprint) {
-      const ours = this.#o.rotator.records.some(
-        (r) => r.minted?.refreshTokenId === token.refreshTokenId,
-      );
-      if (!ours)
-        this.#event(
-          'warning',
-          name,
-          `SSM parameter ${parameter} was changed outside the add-on: it held ${remembered.masked ?? 'another token'}, now ${token.masked}.`,
-        );
-    }
-    if (
-      verdict.kind === 'valid' &&
-      verdict.origin !== 'minted' &&
-      remembered.fingerprint !== token?.fingerprint
-    )
-      this.#event(
-        'info',
-        name,
-        `Adopted the token ${verdict.token.masked} found in ${parameter}; it is rotated on schedule.`,
-      );
-    if (verdict.kind === 'rejected' || verdict.kind === 'malformed')
-      this.#event('warning', name, `${verdict.why}: publishing a new token.`);
-    // Usage: a new address is reported once, then remembered.
-    const ip = seen.usage.lastUsedIp;
-    if (ip && !remembered.addresses.includes(ip)) {
-      if (remembered.addresses.length > 0) {
-        seen.newAddress = ip;
-        this.#event(
-          'warning',
-          name,
-          `The token of ${name} was used from ${ip}, an address it never used before.`,
-        );
-      }
-      remembered.addresses = [...remembered.addresses, ip];
-    } else if (ip && this.#seen.get(name)?.newAddress === ip) seen.newAddress = ip;
-    if (token && token.fingerprint !== remembered.fingerprint && consumer.schedule)
-      remembered.scheduledAt = nextScheduled(consumer.schedule, this.#o.timezone)?.toISOString();
-    if (token && verdict.kind === 'valid') {
-      remembered.refreshTokenId = token.refreshTokenId;
-      remembered.masked = token.masked;
-      remembered.fingerprint = token.fingerprint;
-      remembered.version = seen.version;
-    }
-    remembered.parameter = parameter;
-    this.#memory.set(name, remembered);
-    this.#seen.set(name, seen);
-    if (needsIssue(verdict)) this.#enqueue(name, 'issue');
+      remembered,
+      previousNewAddress: this.#seen.get(name)?.newAddress,
+      mintedByAddon: (id) =>
+        id !== undefined && this.#o.rotator.records.some((r) => r.minted?.refreshTokenId === id),
+      now,
+      timezone: this.#o.timezone,
+    });
+    for (const e of seen.events) this.#event(e.level, name, e.message);
+    this.#memory.set(name, seen.remembered);
+    this.#seen.set(name, seen.seen);
+    if (seen.issue) this.#enqueue(name, 'issue');
   }
 
   /** One REST check for a token that is not the user's: another user's token, or a dead one. */
