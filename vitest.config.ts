@@ -19,6 +19,15 @@ export default defineConfig({
         },
       },
       {
+        // The consumer libraries under clients/: Node unit tests, and the
+        // Python client's pytest suite launched from test/clients/.
+        test: {
+          name: 'clients',
+          include: ['clients/node/test/**/*.test.ts', 'test/clients/**/*.test.ts'],
+          testTimeout: 120_000,
+        },
+      },
+      {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],

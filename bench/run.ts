@@ -250,6 +250,7 @@ async function main(): Promise<void> {
     await addon.dispose();
     await footprint(ha);
     await fleet(ha, moto.url, out);
+    await (await import('./clients.js')).clientsBench(out);
   } finally {
     await Promise.all([ha.dispose(), moto.stop()]);
   }

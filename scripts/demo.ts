@@ -15,6 +15,7 @@ import { HomeAssistant } from '../test/support/home-assistant.js';
 import { Moto } from '../test/support/moto.js';
 import { freePort, waitFor } from '../test/support/ports.js';
 import { putToken, ssmClient, TEST_AWS } from '../test/support/ssm.js';
+import { startConsumer } from './demo-consumer.js';
 
 const say = (line: string) => process.stdout.write(`[demo] ${line}\n`);
 const PARAMETER = '/home-assistant/token';
@@ -77,6 +78,16 @@ async function main(): Promise<void> {
       'type R + Enter to let the add-on rotate: it mints, publishes, switches, and revokes the old token later',
     );
   }
+  // A consumer library's example beside the add-on (TTL 60 s, below the 2-minute grace period).
+  const consumer =
+    moto && process.env.DEMO_CONSUMER
+      ? startConsumer(process.env.DEMO_CONSUMER, {
+          haUrl: ha.url,
+          parameter: PARAMETER,
+          ssmEndpoint: moto.url,
+          ttlSeconds: 60,
+        })
+      : undefined;
   say('press Ctrl-C to stop everything');
 
   const lines = createInterface({ input: process.stdin });
@@ -114,6 +125,7 @@ async function main(): Promise<void> {
     stopping = true;
     say('stopping…');
     lines.close();
+    consumer?.kill('SIGTERM');
     addon.kill('SIGTERM');
     await new Promise((resolve) => addon.once('exit', resolve));
     await Promise.all([ha.dispose(), moto?.stop()]);

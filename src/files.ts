@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 
 const queues = new Map<string, Promise<void>>();
 
 /**
- * Replaces `file` atomically (write a temporary file, then rename), readable
+ * Replaces `file` atomically (write a temporary file and fsync it, rename, fsync the directory), readable
  * by the owner only: for the files in DATA_DIR that hold anything about tokens
  * (docs/architecture.md, "Security rules"). Writes to one file run one after another, and each takes
  * the content when its turn comes, so the newest state always lands last.
@@ -17,12 +17,37 @@ export function writePrivateFile(file: string, content: () => string): Promise<v
     .then(async () => {
       await mkdir(dirname(file), { recursive: true });
       const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-      await writeFile(temporary, content(), { mode: 0o600 });
-      await chmod(temporary, 0o600); // writeFile's mode is masked by the umask
+      const handle = await open(temporary, 'w', 0o600);
+      try {
+        await handle.writeFile(content());
+        await handle.chmod(0o600); // open's mode is masked by the umask
+        // On disk before the rename: else a power cut can leave the new name on an empty file.
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
       await rename(temporary, file);
+      await syncDirectory(dirname(file));
     });
   queues.set(file, next);
   return next;
+}
+
+/**
+ * fsync(2) of the directory makes the rename itself durable: until then a
+ * power cut may bring back the old file (a journal record written "before its
+ * side effect" would be lost although the side effect happened).
+ */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } catch (error) {
+    // Some file systems cannot sync a directory; the rename is all they offer.
+    if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Resolves when every write started so far has landed (or failed): call before exiting. */

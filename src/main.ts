@@ -176,8 +176,10 @@ async function startCredentialWork(
       : undefined;
   connection.start();
   refresh.start();
-  rotation?.start();
+  // The journal first: a rotation before it is read would rewrite it without its unfinished records.
   await rotator.start();
+  rotation?.start();
+  // After the journal: a consumer's first issue is a rotation.
   await consumers?.start();
   return {
     connection,

@@ -139,3 +139,16 @@ export function listRefreshTokens(
 ): Promise<RefreshTokenInfo[]> {
   return send<RefreshTokenInfo[]>(conn, { type: 'auth/refresh_tokens' }, timeoutMs);
 }
+
+/**
+ * `auth/current_user`: the id of the user this socket is authenticated as.
+ * `auth/refresh_tokens` lists that user's tokens only, and
+ * `auth/delete_refresh_token` refuses another user's (invalid_token_id).
+ */
+export async function currentUserId(
+  conn: Connection,
+  timeoutMs?: number,
+): Promise<string | undefined> {
+  const user = await send<{ id?: unknown } | null>(conn, { type: 'auth/current_user' }, timeoutMs);
+  return typeof user?.id === 'string' ? user.id : undefined;
+}

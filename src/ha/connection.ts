@@ -35,7 +35,7 @@ export interface HaConnectionOptions {
 // the cost of five refused TCP connects a second while it is away.
 const PROBE_INTERVAL_MS = 200;
 const REREAD_WAIT_MS = 2000;
-const RETRY_DELAYS_MS = [250, 1000, 2000, 5000, 10_000, 30_000];
+const RETRY_DELAYS_MS = [250, 1000, 2000, 5000]; // at most MAX_RETRY_DELAY_MS (dialer.ts)
 
 /**
  * Holds one authenticated WebSocket connection to Home Assistant

@@ -42,6 +42,14 @@ export interface DialerOptions {
   retryDelaysMs: readonly number[];
 }
 
+/**
+ * The longest wait between tries, as home-assistant-js-websocket's own retry
+ * (min(tries, 5) s, lib/connection.ts `_handleClose`): behind a reverse proxy
+ * the probe succeeds while Home Assistant is down, so these delays are all
+ * that paces the tries, and Home Assistant coming back must not wait longer.
+ */
+export const MAX_RETRY_DELAY_MS = 5000;
+
 type Outcome = { kind: 'ok'; token: Token } | { kind: 'failed'; error: unknown } | { kind: 'late' };
 
 /**
@@ -110,6 +118,8 @@ export class Dialer {
       // First whether Home Assistant is there at all: while it is away, checking
       // a token against it (GET /api/) fails too, and would push the backoff up.
       if (!(await reachable())) {
+        // Away, not failing: once it answers again, tries start over from the shortest wait.
+        failures = 0;
         if (!reportedUnreachable) events.unreachable();
         reportedUnreachable = true;
         await this.#sleep(this.#o.probeIntervalMs);
@@ -207,7 +217,7 @@ export class Dialer {
 
   #delay(failures: number): number {
     const delays = this.#o.retryDelaysMs;
-    return delays[Math.min(failures, delays.length - 1)] ?? 1000;
+    return Math.min(delays[Math.min(failures, delays.length - 1)] ?? 1000, MAX_RETRY_DELAY_MS);
   }
 
   /** Waits `ms`, or until woken; with `ms` undefined, only until woken. */

@@ -28,11 +28,27 @@ export class JournalWriteError extends Error {
   }
 }
 
+/**
+ * The journal could not be read (or a damaged one could not be copied aside):
+ * writing it would replace records nobody has seen, so nothing is written and
+ * no rotation starts until it is fixed.
+ */
+export class JournalUnreadableError extends Error {
+  constructor(reason: string) {
+    super(
+      `Rotation is stopped: ${reason}. Writing the journal would lose the records in it; fix the file (owner, mode, disk) and restart the add-on.`,
+    );
+    this.name = 'JournalUnreadableError';
+  }
+}
+
 export class RotationJournal {
   readonly #file: string;
   readonly #dir: string;
   readonly #clock: Clock;
   #records: RotationRecord[] = [];
+  /** Why the file on disk must not be replaced, when it must not. */
+  #unreadable: string | undefined;
 
   constructor(dataDir: string, clock: Clock) {
     this.#dir = dataDir;
@@ -56,11 +72,15 @@ export class RotationJournal {
   async load(): Promise<string[]> {
     const problems: string[] = [];
     let text: string | undefined;
+    this.#unreadable = undefined;
     try {
       text = await readFile(this.#file, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') problems.push(`Could not read ${this.#file} (${code}).`);
+      if (code !== 'ENOENT') {
+        this.#unreadable = `the rotation journal ${this.#file} could not be read (${code})`;
+        problems.push(new JournalUnreadableError(this.#unreadable).message);
+      }
     }
     this.#records = [];
     if (text !== undefined) {
@@ -73,20 +93,34 @@ export class RotationJournal {
       });
       if (bad.length > 0) {
         const copy = `${this.#file}.damaged-${new Date(this.#clock.now()).toISOString().replace(/[:.]/g, '-')}`;
-        await copyFile(this.#file, copy).catch(() => undefined);
+        const kept = await copyFile(this.#file, copy).then(
+          () => true,
+          () => false,
+        );
+        if (!kept) {
+          // Without the copy, the next write would lose the unreadable lines for good.
+          this.#unreadable = `the rotation journal ${this.#file} is damaged and no copy of it could be kept`;
+          problems.push(new JournalUnreadableError(this.#unreadable).message);
+        } else
+          problems.push(
+            `${this.#file} is damaged (line ${bad.join(', ')} unreadable; a copy is kept as ${copy}). ` +
+              `Kept the ${this.#records.length} record(s) that could be read; a rotation in the lost lines may have left a token behind: check the managed user's tokens in Home Assistant for old "HA Token Manager" entries.`,
+          );
+      }
+    }
+    if (!this.#unreadable) {
+      try {
+        problems.push(...(await this.#migrate()));
+      } catch (error) {
+        // Not fatal: the migrated records are settled from memory, and the old file
+        // is kept, so the next start migrates it again (same names, no duplicates).
+        const code = (error as NodeJS.ErrnoException)?.code ?? (error as Error)?.message;
         problems.push(
-          `${this.#file} is damaged (line ${bad.join(', ')} unreadable; a copy is kept as ${copy}). ` +
-            `Kept the ${this.#records.length} record(s) that could be read; a rotation in the lost lines may have left a token behind: check the managed user's tokens in Home Assistant for old "HA Token Manager" entries.`,
+          `Could not finish migrating ${join(this.#dir, LEGACY)} into ${this.#file} (${code}); the old file is kept and migrated again at the next start.`,
         );
       }
     }
-    problems.push(...(await this.#migrate()));
     return problems;
-  }
-
-  /** The newest record of `credential`, if any. */
-  latest(credential: string): RotationRecord | undefined {
-    return this.#records.filter((r) => r.credential === credential).at(-1);
   }
 
   /**
@@ -96,6 +130,7 @@ export class RotationJournal {
    */
   async put(record: RotationRecord): Promise<RotationRecord> {
     const stamped = { ...record, updatedAt: new Date(this.#clock.now()).toISOString() };
+    if (this.#unreadable) throw new JournalUnreadableError(this.#unreadable);
     const others = this.#records.filter((r) => r.clientName !== record.clientName);
     const next = prune([...others, stamped]);
     try {
@@ -168,9 +203,34 @@ function parseRecord(line: string): RotationRecord | undefined {
       KINDS.includes(r.state?.kind) &&
       (r.minted === undefined || typeof r.minted.refreshTokenId === 'string') &&
       (r.replaced === undefined || typeof r.replaced.refreshTokenId === 'string');
-    return ok ? r : undefined;
+    return ok && stateIsWhole(r) ? r : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * The fields each state's recovery reads: a `revoking` record without `dueAt`
+ * would skip the grace period, a `published` one without `publishedAt` would
+ * throw on every pass (docs/rotation.md). A record without them is a damaged line.
+ */
+function stateIsWhole(r: RotationRecord): boolean {
+  const date = (v: unknown) => typeof v === 'string' && !Number.isNaN(Date.parse(v));
+  const state = r.state;
+  if (r.watchUntil !== undefined && !date(r.watchUntil)) return false;
+  switch (state.kind) {
+    case 'minted':
+      return r.minted !== undefined;
+    case 'published':
+      return (
+        r.minted !== undefined &&
+        date(state.publishedAt) &&
+        (state.version === undefined || typeof state.version === 'number')
+      );
+    case 'revoking':
+      return date(state.dueAt);
+    default:
+      return true;
   }
 }
 

@@ -1,4 +1,5 @@
-import { HaCommandError } from '../ha/auth-commands.js';
+import { SourceError } from '../errors.js';
+import { HaCommandError, HaCommandUnknownError } from '../ha/auth-commands.js';
 import { describeError } from '../log.js';
 import type { JobOutcome } from '../schedule/job.js';
 import { Token } from '../tokens/token.js';
@@ -84,4 +85,15 @@ export function mintFailure(error: unknown): string {
     );
   }
   return `Could not mint a new token: ${detail}`;
+}
+
+/**
+ * No answer came (a lost connection, a timeout, throttling): the side effect
+ * may still land, so its record is watched for a while before "not there"
+ * counts (docs/rotation.md, "Lost answers").
+ */
+export function outcomeUnknown(error: unknown): boolean {
+  return (
+    error instanceof HaCommandUnknownError || (error instanceof SourceError && error.transient)
+  );
 }

@@ -44,9 +44,17 @@ export interface RotationRecord {
   updatedAt: string;
   /** The token in the parameter when the rotation started. */
   replaced?: TokenRef;
+  /** The Home Assistant user the mint was sent as: HA's token list is that user's only. */
+  haUser?: string;
   /** Known once HA answered the mint (or the token was found by its client_name). */
   minted?: TokenRef;
   state: RotationState;
+  /**
+   * Set when the last side effect's outcome was unknown (no answer): until
+   * then a mint or a PutParameter may still land, so "not there" proves
+   * nothing yet (docs/rotation.md, "Lost answers").
+   */
+  watchUntil?: string;
   /** The last thing worth saying about this record (why it rolled back, what it waits for). */
   note?: string;
 }
@@ -58,6 +66,9 @@ export const ADDON_CREDENTIAL = 'addon';
 export function consumerCredential(name: string): string {
   return `consumer:${name}`;
 }
+
+/** How long a record whose side effect lost its answer is watched before "not there" counts. */
+export const WATCH_MINUTES = 5;
 
 export const TERMINAL: readonly StateKind[] = ['done', 'rolled-back', 'abandoned'];
 

@@ -14,6 +14,8 @@ export interface World {
   ssm: { refreshTokenId: string | undefined } | 'unknown';
   /** The user's refresh tokens in Home Assistant (`auth/refresh_tokens`). */
   ha: readonly { id: string; clientName: string | null }[] | 'unknown';
+  /** The user the live socket is authenticated as (whose tokens `ha` lists); undefined: not known. */
+  haUser?: string;
   /** The refresh-token id of the token the add-on uses now. */
   inUse: string | undefined;
   graceMinutes: number;
@@ -38,8 +40,21 @@ export type Action =
   /** The record is finished. */
   | { kind: 'none' };
 
-export function recover(record: RotationRecord, world: World): Action {
+export function recover(record: RotationRecord, seen: World): Action {
   if (isTerminal(record)) return { kind: 'none' };
+  // Another user's list says nothing about this record's tokens: not "gone", unknown.
+  const otherUser =
+    record.haUser !== undefined && seen.ha !== 'unknown' && seen.haUser !== record.haUser;
+  const world: World = otherUser ? { ...seen, ha: 'unknown' } : seen;
+  const action = decide(record, world);
+  if (!otherUser || action.kind !== 'wait') return action;
+  return {
+    ...action,
+    reason: `${action.reason} The connection is Home Assistant user ${seen.haUser ?? '(unknown)'}, not ${record.haUser} who minted this rotation's token, and Home Assistant lists and revokes only the caller's own tokens.`,
+  };
+}
+
+function decide(record: RotationRecord, world: World): Action {
   const { state } = record;
   switch (state.kind) {
     case 'minting':
@@ -60,6 +75,12 @@ function recoverMinting(record: RotationRecord, world: World): Action {
     return wait(`Home Assistant's token list, to see whether "${record.clientName}" was minted`);
   const found = world.ha.find((t) => t.clientName === record.clientName);
   if (!found) {
+    // A mint frame still in a dropped socket's buffer may reach HA after a reconnect.
+    if (watching(record, world))
+      return wait(
+        `a late mint: the answer for "${record.clientName}" was lost, so Home Assistant may still mint it`,
+        record.watchUntil,
+      );
     return to(
       { kind: 'rolled-back' },
       `Home Assistant has no token named "${record.clientName}": nothing was minted.`,
@@ -86,6 +107,12 @@ function recoverMinted(record: RotationRecord, world: World): Action {
       `SSM holds the new token ${minted.masked}.`,
     );
   }
+  // A PutParameter whose every attempt timed out on the client may still land.
+  if (watching(record, world))
+    return wait(
+      `a late write: the answer from SSM was lost, so the new token ${minted.masked} may still land there`,
+      record.watchUntil,
+    );
   // The publish did not land, or never happened: the token value is not kept
   // anywhere, so it can never be published now. It must not live on.
   return revokeIfPresent(
@@ -174,10 +201,16 @@ function revokeIfPresent(
   return { kind: 'revoke', token, next: { state, note } };
 }
 
+/** Within the watch after an unknown outcome: what is not there yet may still come. */
+function watching(record: RotationRecord, world: World): boolean {
+  return record.watchUntil !== undefined && world.now < Date.parse(record.watchUntil);
+}
+
 function to(state: RotationState, note: string): Action {
   return { kind: 'record', next: { state, note } };
 }
 
 function wait(what: string, until?: string): Action {
-  return { kind: 'wait', reason: `Waiting for ${what}.`, until };
+  const end = until ? ` (until ${until})` : '';
+  return { kind: 'wait', reason: `Waiting for ${what}${end}.`, until };
 }

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { SsmSource } from '../credentials/ssm-source.js';
 import { failpoint } from '../failpoints.js';
-import { mintLongLivedToken } from '../ha/auth-commands.js';
+import { currentUserId, mintLongLivedToken } from '../ha/auth-commands.js';
 import type { HaConnection } from '../ha/connection.js';
 import type { TokenCheck } from '../ha/rest.js';
 import { describeError, type Logger } from '../log.js';
@@ -12,8 +12,20 @@ import { Token } from '../tokens/token.js';
 import type { TokenManager } from '../tokens/token-manager.js';
 import type { CredentialLookup, ManagedCredential } from './credential.js';
 import { RotationJournal } from './journal.js';
-import { messageOf, mintFailure, rotationOutcome, tokenToReplace } from './outcome.js';
-import { ADDON_CREDENTIAL, isUnsettled, type RotationRecord, type TokenRef } from './record.js';
+import {
+  messageOf,
+  mintFailure,
+  outcomeUnknown,
+  rotationOutcome,
+  tokenToReplace,
+} from './outcome.js';
+import {
+  ADDON_CREDENTIAL,
+  isUnsettled,
+  type RotationRecord,
+  type TokenRef,
+  WATCH_MINUTES,
+} from './record.js';
 import { rotationInfo } from './report.js';
 import { Settler } from './settler.js';
 
@@ -55,6 +67,9 @@ export class Rotator {
   readonly #running = new Set<string>();
   #step: string | undefined;
   #problems: string[] = [];
+  /** Set by start() once the journal is read: before, a rotation would overwrite records it has not seen. */
+  #markLoaded: () => void = () => undefined;
+  readonly #loaded = new Promise<void>((resolve) => (this.#markLoaded = resolve));
 
   constructor(options: RotatorOptions) {
     this.#o = options;
@@ -77,7 +92,7 @@ export class Rotator {
 
   /** Reads the journal and starts settling what is unfinished in it. */
   async start(): Promise<void> {
-    this.#problems = await this.#journal.load();
+    this.#problems = await this.#journal.load().finally(() => this.#markLoaded());
     for (const problem of this.#problems) {
       this.#o.log.error(problem);
       this.#o.status.event('error', 'rotation', problem);
@@ -122,6 +137,7 @@ export class Rotator {
   /** One settle pass now, after any pass or rotation in progress. Never throws. */
   async settle(): Promise<void> {
     const settler = this.#settler;
+    await this.#loaded;
     await settler.exclusive(() => settler.pass()).catch(() => undefined);
   }
 
@@ -142,6 +158,7 @@ export class Rotator {
     this.#report();
     let outcome: JobOutcome;
     try {
+      await this.#loaded;
       outcome = await settler.exclusive(() => this.#rotate(settler, credential));
     } catch (error) {
       outcome = { ok: false, message: describeError(error) };
@@ -188,10 +205,13 @@ export class Rotator {
     this.#setStep('mint');
     const clientName = credential.clientName(new Date(clock.now()));
     const now = new Date(clock.now()).toISOString();
+    // HA's token list is this user's only: a later look as someone else proves nothing.
+    const haUser = await currentUserId(conn).catch(() => undefined);
     let record: RotationRecord = await journal.put({
       credential: credential.id,
       target: credential.targetName,
       clientName,
+      haUser,
       startedAt: now,
       updatedAt: now,
       replaced: replacing.token
@@ -209,6 +229,7 @@ export class Rotator {
       if (!minted.refreshTokenId) throw new Error('the new token has no refresh-token id');
     } catch (error) {
       // Minted or not, Home Assistant's token list says (by the unique name).
+      if (outcomeUnknown(error)) record = await this.#watch(record);
       return this.#settled(settler, clientName, mintFailure(error));
     }
     record = await journal.put({ ...record, minted: ref(minted), state: { kind: 'minted' } });
@@ -247,6 +268,7 @@ export class Rotator {
         `Published token ${minted.masked}${version === undefined ? '' : ` as version ${version}`} to ${target.description}`,
       );
     }
+    if (outcomeUnknown(publishError)) record = await this.#watch(record);
     // Whether the publish landed (its answer may be lost), SSM now says.
     this.#setStep('settle');
     return this.#settled(
@@ -274,6 +296,12 @@ export class Rotator {
       minted,
       version,
     });
+  }
+
+  /** The side effect lost its answer: "not there" proves nothing for a while. */
+  #watch(record: RotationRecord): Promise<RotationRecord> {
+    const until = new Date(this.#o.clock.now() + WATCH_MINUTES * 60_000).toISOString();
+    return this.#journal.put({ ...record, watchUntil: until });
   }
 
   #setStep(step: string): void {

@@ -1,12 +1,18 @@
 import type { Clock } from '../clock.js';
 import { failpoint } from '../failpoints.js';
-import { deleteRefreshToken, HaCommandError, listRefreshTokens } from '../ha/auth-commands.js';
+import {
+  currentUserId,
+  deleteRefreshToken,
+  HaCommandError,
+  listRefreshTokens,
+} from '../ha/auth-commands.js';
 import type { HaConnection } from '../ha/connection.js';
 import { describeError, type Logger } from '../log.js';
 import type { StatusModel } from '../status/status-model.js';
 import { Token } from '../tokens/token.js';
 import type { CredentialLookup, ManagedCredential } from './credential.js';
 import { JournalWriteError, type RotationJournal } from './journal.js';
+import { messageOf } from './outcome.js';
 import { isTerminal, type RotationRecord } from './record.js';
 import { type Action, recover, type World } from './recovery.js';
 
@@ -18,6 +24,8 @@ import { type Action, recover, type World } from './recovery.js';
 
 /** Steps one record may take in one pass: enough for minted → published → switch → revoking. */
 const MAX_STEPS = 6;
+/** The longest pause between periodic looks at a record that keeps waiting (each look may cost a GetParameter). */
+const MAX_PACE_MS = 5 * 60_000;
 
 export interface SettlerOptions {
   journal: RotationJournal;
@@ -42,6 +50,8 @@ export class Settler {
   readonly waiting = new Map<string, string>();
   /** The last failure logged per record, so a failure that repeats every few seconds is logged once. */
   readonly #lastFailure = new Map<string, string>();
+  /** A waiting record's next periodic look, and the pause after it: doubling from checkEveryMs to 5 min. */
+  readonly #pace = new Map<string, { at: number; pauseMs: number }>();
 
   constructor(options: SettlerOptions) {
     this.#o = options;
@@ -79,7 +89,7 @@ export class Settler {
   /** The periodic pass; skipped while a rotation or another pass holds the journal. Never throws. */
   async tick(): Promise<void> {
     if (this.#locked) return;
-    await this.exclusive(() => this.pass()).catch((error) =>
+    await this.exclusive(() => this.pass(undefined, false, true)).catch((error) =>
       this.#o.log.error('Rotation settle pass failed', error),
     );
   }
@@ -91,12 +101,14 @@ export class Settler {
    * rotation that just ran) reports the outcome itself, so the steps taken
    * here are not announced a second time.
    */
-  async pass(clientName?: string, quiet = false): Promise<void> {
+  async pass(clientName?: string, quiet = false, paced = false): Promise<void> {
     const world = new WorldReader(this.#o);
     const records = this.#o.journal.records.filter(
       (r) => !isTerminal(r) && (clientName === undefined || r.clientName === clientName),
     );
     for (const first of records) {
+      const pace = this.#pace.get(first.clientName);
+      if (paced && pace && this.#o.clock.now() < pace.at) continue;
       // Not due yet: no need to ask SSM or Home Assistant anything.
       if (first.state.kind === 'revoking' && this.#o.clock.now() < Date.parse(first.state.dueAt)) {
         this.#waiting(first, `Waiting for the end of the grace period (${first.state.dueAt}).`);
@@ -124,10 +136,15 @@ export class Settler {
           }
           record = next;
         }
-        this.#waiting(record, waitingFor);
+        this.#waiting(record, waitingFor && `${waitingFor}${world.lastErrors()}`);
         this.#lastFailure.delete(record.clientName);
       } catch (error) {
         this.#failed(record, action, error);
+      }
+      if (!this.waiting.has(record.clientName)) this.#pace.delete(record.clientName);
+      else {
+        const pauseMs = pace ? Math.min(pace.pauseMs * 2, MAX_PACE_MS) : this.#checkEveryMs();
+        this.#pace.set(record.clientName, { at: this.#o.clock.now() + pauseMs, pauseMs });
       }
     }
   }
@@ -170,6 +187,8 @@ export class Settler {
       state: action.next.state,
       minted: action.next.minted ?? record.minted,
       note: action.next.note,
+      // The watch is for the side effect of the state it was set in (docs/rotation.md).
+      watchUntil: action.next.state.kind === record.state.kind ? record.watchUntil : undefined,
     });
     const level =
       next.state.kind === 'rolled-back' || next.state.kind === 'abandoned' ? 'warning' : 'info';
@@ -182,6 +201,10 @@ export class Settler {
     }
     this.#o.changed();
     return next;
+  }
+
+  #checkEveryMs(): number {
+    return this.#o.checkEveryMs ?? 5000;
   }
 
   #waiting(record: RotationRecord, reason: string | undefined): void {
@@ -201,7 +224,7 @@ export class Settler {
         ? describeAction(action)
         : 'settle it';
     const detail = journal ? `${error.name}: ${error.message}` : describeError(error);
-    const line = `Rotation "${record.clientName}" (${record.state.kind}): could not ${what}: ${detail}. Trying again every ${Math.round((this.#o.checkEveryMs ?? 5000) / 1000)} s.`;
+    const line = `Rotation "${record.clientName}" (${record.state.kind}): could not ${what}: ${detail}. Trying again after ${Math.round(this.#checkEveryMs() / 1000)} s, less often while it lasts (at most every 5 min).`;
     this.#waiting(record, line);
     if (this.#lastFailure.get(record.clientName) === line) return;
     this.#lastFailure.set(record.clientName, line);
@@ -222,9 +245,16 @@ class WorldReader {
   /** What each credential's target holds, read once per pass. */
   readonly #ssm = new Map<string, World['ssm']>();
   #ha: World['ha'] | undefined;
+  /** Why SSM or Home Assistant did not answer, for `waitingFor` (e.g. the IAM action AccessDenied names). */
+  readonly #errors = new Map<'SSM' | 'Home Assistant', string>();
+  #haUser: string | undefined;
 
   constructor(options: SettlerOptions) {
     this.#o = options;
+  }
+
+  lastErrors(): string {
+    return [...this.#errors].map(([who, e]) => ` Last error from ${who}: ${e}`).join('');
   }
 
   forget(): void {
@@ -234,10 +264,14 @@ class WorldReader {
   async read(record: RotationRecord, credential: ManagedCredential): Promise<World> {
     // Whether a mint happened is HA's to say: SSM is not asked (reads cost money and quota).
     if (record.state.kind !== 'minting' && !this.#ssm.has(credential.id))
-      this.#ssm.set(credential.id, await readTarget(credential));
+      this.#ssm.set(
+        credential.id,
+        await readTarget(credential, (error) => this.#errors.set('SSM', messageOf(error))),
+      );
     this.#ha ??= await this.#readHa();
     const ssm = this.#ssm.get(credential.id) ?? 'unknown';
     return {
+      haUser: this.#haUser,
       now: this.#o.clock.now(),
       ssm,
       ha: this.#ha,
@@ -250,19 +284,25 @@ class WorldReader {
     const conn = this.#o.connection.connection;
     if (!conn) return 'unknown';
     try {
+      this.#haUser = await currentUserId(conn); // whose list it is (docs/rotation.md)
       return (await listRefreshTokens(conn)).map((t) => ({ id: t.id, clientName: t.client_name }));
-    } catch {
+    } catch (error) {
+      this.#errors.set('Home Assistant', messageOf(error));
       return 'unknown';
     }
   }
 }
 
 /** What a credential's target holds, as recover() sees it; a missing parameter holds no token. */
-async function readTarget(credential: ManagedCredential): Promise<World['ssm']> {
+async function readTarget(
+  credential: ManagedCredential,
+  failed: (error: unknown) => void,
+): Promise<World['ssm']> {
   let held: { value: string } | 'missing';
   try {
     held = await credential.target.read();
-  } catch {
+  } catch (error) {
+    failed(error);
     return 'unknown';
   }
   if (held === 'missing') return { refreshTokenId: undefined };

@@ -3,7 +3,7 @@ import {
   ERR_INVALID_AUTH,
   type HaWebSocket,
 } from 'home-assistant-js-websocket';
-import { afterEach, describe, expect, test, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { HaUnavailableError } from '../../src/errors.js';
 import { HaConnection } from '../../src/ha/connection.js';
 import type { Authenticate } from '../../src/ha/dialer.js';
@@ -41,9 +41,15 @@ class FakeSocket extends EventTarget {
   }
 }
 
+// Fake timers: time moves only when a test (or vi.waitFor, one interval per
+// check) moves it, so what is asserted is order and counts, never durations.
 const running: HaConnection[] = [];
+beforeEach(() => {
+  vi.useFakeTimers();
+});
 afterEach(async () => {
   for (const c of running.splice(0)) await c.stop();
+  vi.useRealTimers();
 });
 
 function setup(options: { retryDelaysMs?: number[]; pingIntervalMs?: number } = {}) {
@@ -137,11 +143,12 @@ describe('HaConnection', () => {
     await vi.waitFor(() => expect(ha.probes).toBeGreaterThan(10), { interval: 2 });
     expect(status.state).toBe('disconnected');
     expect(ha.sent.length).toBe(sentBefore);
-    const backAt = Date.now();
+    const probesWhileAway = ha.probes;
     ha.up = true;
     await connected();
 
-    expect(Date.now() - backAt).toBeLessThan(200);
+    // The first probe that finds it up leads straight to the one authentication.
+    expect(ha.probes - probesWhileAway).toBe(1);
     expect(ha.sent.length - sentBefore).toBe(1);
     expect(status.snapshot().connection?.reconnects).toBe(1);
   });
@@ -154,23 +161,29 @@ describe('HaConnection', () => {
     expect(status.state).toBe('disconnected');
     expect(status.snapshot().reason).toMatch(/does not accept connections/);
 
-    const backAt = Date.now();
+    const probesWhileAway = ha.probes;
     ha.up = true;
     await connected();
 
-    expect(Date.now() - backAt).toBeLessThan(200);
+    // Not the 1 s backoff: the next probe (10 ms) finds it and connects.
+    expect(ha.probes - probesWhileAway).toBe(1);
     expect(ha.sent).toHaveLength(1);
   });
 
   test('a socket refused after the probe succeeds is retried on the backoff, not at the probe interval', async () => {
     const { ha, connection, connected } = setup({ retryDelaysMs: [100, 200] });
     ha.failNext = 2;
-    const startedAt = Date.now();
     connection.start();
-    await connected();
+    await vi.waitFor(() => expect(ha.failNext).toBe(1), { interval: 1 });
 
     // 100 ms, then 200 ms: no tries at the 10 ms probe interval in between.
-    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(290);
+    await vi.advanceTimersByTimeAsync(90);
+    expect([ha.probes, ha.failNext]).toEqual([1, 1]);
+    await vi.advanceTimersByTimeAsync(20);
+    expect([ha.probes, ha.failNext]).toEqual([2, 0]);
+    await vi.advanceTimersByTimeAsync(180);
+    expect(ha.probes).toBe(2);
+    await connected();
     expect(ha.probes).toBe(3);
   });
 
@@ -180,13 +193,11 @@ describe('HaConnection', () => {
     await connected();
     const readsBefore = source.reads;
 
-    source.gate = new Promise(() => {}); // SSM during an internet outage
-    const droppedAt = Date.now();
+    source.gate = new Promise(() => {}); // SSM during an internet outage: never answers
     ha.socket?.close();
     await vi.waitFor(() => expect(ha.sent.length).toBe(2), { interval: 2 });
     await connected();
 
-    expect(Date.now() - droppedAt).toBeLessThan(600); // the 100 ms deadline, not the source
     expect(ha.sent.at(-1)).toBe(first);
     expect(source.reads).toBe(readsBefore + 1); // the source was asked, just not waited for
     expect(lines.join('\n')).toMatch(
@@ -260,7 +271,7 @@ describe('HaConnection', () => {
     ha.rejects.add(first);
     ha.socket?.close();
     await vi.waitFor(() => expect(status.state).toBe('unauthorized'), { interval: 2 });
-    await new Promise((r) => setTimeout(r, 100));
+    await vi.advanceTimersByTimeAsync(10_000); // far past every retry delay: still no retry
     expect(ha.sent.filter((t) => t === first)).toHaveLength(2); // the first connect, and the one rejection
 
     const second = jwt({ iss: 'second' });

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -48,7 +48,6 @@ describe('RotationJournal', () => {
     await journal.put(rec('x', { kind: 'done' }, 'consumer-1'));
 
     expect(journal.records.map((r) => r.clientName)).toEqual(['b', 'c', 'x']);
-    expect(journal.latest('addon')?.clientName).toBe('c');
   });
 
   test('a damaged line: the copy is kept beside it, the problem is said, every readable record is kept', async () => {
@@ -117,6 +116,63 @@ describe('RotationJournal', () => {
     expect(again.records[2]?.clientName).toBe('HA Token Manager x');
     expect(await readdir(dir)).toContain('pending-revocations.json.migrated');
     expect(await readdir(dir)).not.toContain('pending-revocations.json');
+  });
+
+  test("a record missing its state's fields is a damaged line, kept in the copy", async () => {
+    const { dir, clock } = await fresh();
+    const lines = [
+      rec('good', { kind: 'revoking', dueAt: '2026-11-23T12:01:00.000Z' }),
+      rec('no-due', { kind: 'revoking' } as unknown as RotationRecord['state']),
+      rec('no-published-at', { kind: 'published' } as unknown as RotationRecord['state']),
+      { ...rec('no-minted', { kind: 'minted' }), minted: undefined },
+      rec('bad-date', { kind: 'published', publishedAt: 'soon' }),
+    ];
+    const text = lines.map((l) => `${JSON.stringify(l)}\n`).join('');
+    await writeFile(join(dir, 'rotation-journal.jsonl'), text);
+
+    const journal = new RotationJournal(dir, clock);
+    const problems = await journal.load();
+
+    expect(problems).toEqual([expect.stringMatching(/line 2, 3, 4, 5 unreadable/)]);
+    expect(journal.records.map((r) => r.clientName)).toEqual(['good']);
+    const copy = (await readdir(dir)).find((f) => f.includes('.damaged-')) as string;
+    expect(await readFile(join(dir, copy), 'utf8')).toBe(text);
+  });
+
+  test('a journal that cannot be read is reported, never overwritten, and refuses every write', async () => {
+    const { dir, journal } = await fresh();
+    await mkdir(journal.file); // EISDIR on read and on the rename over it
+    await writeFile(join(journal.file, 'inside'), 'x');
+
+    const problems = await journal.load();
+
+    expect(problems).toEqual([expect.stringMatching(/could not be read \(EISDIR\)/)]);
+    await expect(journal.put(rec('a', { kind: 'minting' }))).rejects.toThrow(
+      /Rotation is stopped: the rotation journal .* could not be read \(EISDIR\)/,
+    );
+    expect(await readdir(journal.file)).toEqual(['inside']);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  test('a migration whose write fails is a problem, not a crash; the old file is kept for the next start', async () => {
+    const { dir, journal } = await fresh();
+    await writeFile(
+      join(dir, 'pending-revocations.json'),
+      JSON.stringify([
+        { refreshTokenId: 'old1', masked: '••••OLD1', dueAt: '2026-11-23T12:10:00.000Z' },
+      ]),
+    );
+    // The rename of the old file fails: its target name is a non-empty directory.
+    await mkdir(join(dir, 'pending-revocations.json.migrated'));
+    await writeFile(join(dir, 'pending-revocations.json.migrated', 'x'), 'x');
+
+    const problems = await journal.load();
+
+    expect(problems).toEqual([
+      expect.stringMatching(/Could not finish migrating .* the old file is kept/),
+    ]);
+    expect(journal.records.map((r) => r.state.kind)).toEqual(['revoking']);
+    expect(await readdir(dir)).toContain('pending-revocations.json');
   });
 
   test('holds no token value: only ids, masked forms and names', async () => {

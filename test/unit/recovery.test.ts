@@ -169,6 +169,54 @@ describe('recover()', () => {
     expect(summary(decide('minted', 'new', 'both', 'new'))).toBe('record published');
     expect(summary(decide('published', 'new', 'both', 'new'))).toBe('record revoking');
   });
+  // A lost answer: the mint or the PutParameter may still land after the look.
+  describe('within the watch after an unknown outcome', () => {
+    const watched = (state: RotationState, watchUntil: number) => ({
+      ...record(state),
+      watchUntil: new Date(watchUntil).toISOString(),
+    });
+    const world = (ssm: string, ha: string, inUse = 'old'): World => ({
+      now: NOW,
+      ssm: SSM[ssm] as World['ssm'],
+      ha: HA[ha] as World['ha'],
+      inUse: IN_USE[inUse],
+      graceMinutes: 1,
+    });
+
+    test('a mint not in HA yet is waited for, not rolled back; after the watch it is', () => {
+      const during = recover(watched({ kind: 'minting' }, NOW + 60_000), world('old', 'old only'));
+      expect(during).toMatchObject({ kind: 'wait', reason: expect.stringMatching(/a late mint/) });
+      const after = recover(watched({ kind: 'minting' }, NOW - 1), world('old', 'old only'));
+      expect(summary(after)).toBe('record rolled-back');
+      const found = recover(watched({ kind: 'minting' }, NOW + 60_000), world('old', 'both'));
+      expect(summary(found)).toBe('record minted');
+    });
+
+    test('a publish not in SSM yet is waited for, not revoked; one that lands is kept', () => {
+      const during = recover(watched({ kind: 'minted' }, NOW + 60_000), world('old', 'both'));
+      expect(during).toMatchObject({ kind: 'wait', reason: expect.stringMatching(/a late write/) });
+      const landed = recover(watched({ kind: 'minted' }, NOW + 60_000), world('new', 'both'));
+      expect(summary(landed)).toBe('record published');
+      const after = recover(watched({ kind: 'minted' }, NOW - 1), world('old', 'both'));
+      expect(summary(after)).toBe('revoke new → rolled-back');
+    });
+  });
+  test("another user's list is not this record's: wait and say why, never conclude gone", () => {
+    const r = { ...record({ kind: 'minting' }), haUser: 'user-1' };
+    const w: World = {
+      now: NOW,
+      ssm: 'unknown',
+      ha: HA['old only'] as World['ha'],
+      haUser: 'user-2',
+      inUse: OLD.refreshTokenId,
+      graceMinutes: 1,
+    };
+    expect(recover(r, w)).toMatchObject({
+      kind: 'wait',
+      reason: expect.stringMatching(/user user-2, not user-1/),
+    });
+    expect(summary(recover(r, { ...w, haUser: 'user-1' }))).toBe('record rolled-back');
+  });
 });
 
 describe('a consumer credential', () => {

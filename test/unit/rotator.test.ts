@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { SourceError } from '../../src/errors.js';
 import type { HaConnection } from '../../src/ha/connection.js';
 import { RotationJournal } from '../../src/rotation/journal.js';
 import type { RotationRecord } from '../../src/rotation/record.js';
@@ -41,6 +42,10 @@ async function setup(o: {
   /** The token in use is the access_token fallback: a refresh keeps it. */
   onFallback?: boolean;
   publishFails?: boolean;
+  /** Every PutParameter attempt times out on the client; the write lands when the test says. */
+  publishLost?: boolean;
+  /** The Home Assistant user the connection is authenticated as. */
+  user?: string;
 }) {
   const clock = new FakeClock();
   const dir = await mkdtemp(join(tmpdir(), 'htm-rotator-'));
@@ -56,6 +61,7 @@ async function setup(o: {
       const failure = o.fail?.[String(message.refresh_token_id ?? message.type)];
       if (failure) throw failure;
       if (message.type === 'auth/refresh_tokens') return ha.tokens;
+      if (message.type === 'auth/current_user') return { id: o.user ?? 'user-1' };
       if (message.type === 'auth/delete_refresh_token') {
         ha.tokens = ha.tokens.filter((t) => t.id !== message.refresh_token_id);
         return null;
@@ -67,6 +73,7 @@ async function setup(o: {
   const { log, lines } = memoryLogger();
   let inUse = o.inUse === undefined ? undefined : Token.parse(o.inUse, 'test');
   const parameter = { value: o.ssm ?? OLD };
+  let lateWrite: string | undefined;
   const rotator = new Rotator({
     config: { graceMinutes: 15, lifespanDays: 365 },
     connection: {
@@ -86,6 +93,10 @@ async function setup(o: {
       description: 'SSM parameter /x',
       publish: async (value: string) => {
         if (o.publishFails) throw new Error('AccessDenied: not allowed ssm:PutParameter');
+        if (o.publishLost) {
+          lateWrite = value;
+          throw new SourceError('Timed out writing SSM parameter /x.', { transient: true });
+        }
         parameter.value = value;
         return 2;
       },
@@ -97,7 +108,10 @@ async function setup(o: {
     clock,
     checkEveryMs: 60_000,
   });
-  return { clock, sent, status, rotator, dir, lines, parameter, ha };
+  const land = () => {
+    parameter.value = lateWrite ?? parameter.value;
+  };
+  return { clock, sent, status, rotator, dir, lines, parameter, ha, land };
 }
 
 function record(
@@ -235,6 +249,85 @@ describe('Rotator', () => {
     );
     // What is shown is what is on disk.
     expect(status.snapshot().rotation?.journal.at(-1)?.state).toBe('revoking');
+    await rotator.stop();
+  });
+
+  test('a rotation asked for before the journal is read waits for it, and keeps its unfinished records', async () => {
+    const { rotator, sent, dir, clock } = await setup({
+      inUse: OLD,
+      records: [record('earlier', { kind: 'minting' })],
+      fail: { 'auth/refresh_tokens': { code: 'timeout', message: 'no answer' } },
+    });
+    const early = rotator.rotate('manual');
+    await rotator.start();
+    const outcome = await early;
+
+    expect(outcome.message).toMatch(/earlier rotation \("earlier", minting\) is not settled/);
+    expect(sent.filter((m) => m.type === 'auth/long_lived_access_token')).toEqual([]);
+    const again = new RotationJournal(dir, clock);
+    await again.load();
+    expect(again.records.map((r) => r.clientName)).toEqual(['earlier']);
+    await rotator.stop();
+  });
+
+  test('a PutParameter that timed out but lands later: the new token is kept, not revoked', async () => {
+    const { rotator, sent, clock, land, parameter, status } = await setup({
+      inUse: OLD,
+      publishLost: true,
+      haTokens: [{ id: 'old-id', client_name: 'first' }],
+    });
+    await rotator.start();
+    const outcome = await rotator.rotate('manual');
+
+    expect(outcome.ok).toBe(false);
+    expect(outcome.message).toMatch(/Not settled yet \(minted\).*a late write/);
+    land(); // the write arrives at SSM after the look
+    clock.advance(60_000);
+    await rotator.settle();
+
+    expect(parameter.value).toBe(NEW);
+    expect(sent.filter((m) => m.type === 'auth/delete_refresh_token')).toEqual([]);
+    expect(status.snapshot().rotation?.journal.at(-1)?.state).toBe('revoking');
+    await rotator.stop();
+  });
+
+  test("another user's token list proves nothing: the record waits and says why", async () => {
+    const { rotator, status, sent } = await setup({
+      inUse: OLD,
+      user: 'user-2',
+      records: [{ ...record('earlier', { kind: 'minting' }), minted: undefined, haUser: 'user-1' }],
+      haTokens: [{ id: 'old-id', client_name: 'first' }],
+    });
+    await rotator.start();
+    await rotator.settle();
+
+    const shown = status.snapshot().rotation?.journal.at(-1);
+    expect(shown?.state).toBe('minting');
+    expect(shown?.waitingFor).toMatch(/user user-2, not user-1/);
+    expect(sent.filter((m) => m.type === 'auth/delete_refresh_token')).toEqual([]);
+    await rotator.stop();
+  });
+
+  test('a lost mint that shows up late is revoked at once: no wait for a write that was never sent', async () => {
+    const lost = { code: 3, message: 'Connection lost' } as unknown as {
+      code: string;
+      message: string;
+    };
+    const { rotator, sent, status, ha } = await setup({
+      inUse: OLD,
+      fail: { 'auth/long_lived_access_token': lost },
+      haTokens: [{ id: 'old-id', client_name: 'first' }],
+    });
+    await rotator.start();
+    await rotator.rotate('manual');
+    const shown = () => status.snapshot().rotation?.journal.at(-1);
+    expect(shown()?.waitingFor).toMatch(/a late mint/);
+
+    ha.tokens.push({ id: 'new-id', client_name: shown()?.clientName as string }); // it lands
+    await rotator.settle();
+
+    expect(shown()?.state).toBe('rolled-back');
+    expect(sent).toContainEqual({ type: 'auth/delete_refresh_token', refresh_token_id: 'new-id' });
     await rotator.stop();
   });
 

@@ -1,0 +1,258 @@
+"""The token client: cache, single flight, rejection memory, background refresh."""
+
+from __future__ import annotations
+
+import hashlib
+import json as jsonlib
+import os
+import threading
+import time
+import urllib.request
+from collections import deque
+from datetime import datetime, timezone
+from typing import Any, Callable, Deque, Dict, Mapping, NamedTuple, Optional, Union
+
+from .errors import TokenExpiredError, TokenRejectedError
+from .ha_request import Response, Urlopen, send
+from .jwt import jwt_expiry
+from .single_flight import SingleFlight
+from .ssm import ParameterValue, extension_port, read_via_extension, read_via_sdk
+
+Clock = Callable[[], float]
+
+_REJECTED_RETRY = 1.0  # after SSM returned a rejected token, don't read again sooner
+_SHORT_TRUST = 30.0  # a fresh read already inside the expiry buffer is trusted this long at most
+
+
+class _Entry(NamedTuple):
+    fresh_until: float  # first, so the cache-hit path can index it (faster than an attribute)
+    token: str
+    version: Optional[int]
+
+
+_EMPTY = _Entry(float("-inf"), "", None)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class TokenClient:
+    """Reads a managed Home Assistant token from SSM and keeps a copy in memory.
+
+    Trusted for ``ttl`` seconds, never past its own ``exp`` minus ``expiry_buffer``,
+    one SSM read however many threads wait, dropped at the first 401. Create it at
+    module level in a Lambda so warm invocations reuse the cache.
+    """
+
+    def __init__(
+        self,
+        parameter: str,
+        *,
+        ha_url: Optional[str] = None,
+        ssm_client: Any = None,
+        region: Optional[str] = None,
+        ttl: float = 300.0,
+        expiry_buffer: float = 300.0,
+        extension: Union[str, bool, int] = "auto",
+        refresh_ahead: bool = False,
+        clock: Clock = time.time,
+        env: Optional[Mapping[str, str]] = None,
+        timeout: float = 10.0,
+        urlopen: Urlopen = urllib.request.urlopen,
+        on_error: Optional[Callable[[BaseException], None]] = None,
+    ) -> None:
+        env = os.environ if env is None else env
+        self.parameter = parameter
+        self.ha_url = ha_url.rstrip("/") if ha_url else None
+        self._region = region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+        self._ssm = ssm_client
+        self._ttl = ttl
+        self._buffer = expiry_buffer
+        self._extension_port = extension_port(extension, env)
+        self._session_token = env.get("AWS_SESSION_TOKEN")
+        self._refresh_ahead = refresh_ahead
+        self._clock = clock
+        self._timeout = timeout
+        self._urlopen = urlopen
+        self._on_error = on_error
+        self._rejected: Deque[str] = deque(maxlen=32)
+        self._entry: _Entry = _EMPTY
+        self._flights: SingleFlight[str] = SingleFlight()
+        self._rejected_read_at = float("-inf")
+        self._timer: Optional[threading.Timer] = None
+        self._closed = False
+        self.reads = 0
+        """SSM reads made (SDK or extension), for tests and metrics."""
+
+    # -- the token ---------------------------------------------------------
+
+    def get_token(self) -> str:
+        """The token: from memory while fresh, else one SSM read shared by all waiting threads."""
+        entry = self._entry
+        if self._clock() < entry[0]:
+            return entry[1]
+        return self._load(False)
+
+    def invalidate(self) -> None:
+        """Drops the cached copy; the next ``get_token()`` reads SSM."""
+        self._entry = _EMPTY
+
+    def mark_rejected(self, token: str) -> None:
+        """Records a 401 for ``token``: it is never returned or sent again."""
+        digest = _hash(token)
+        if digest not in self._rejected:
+            self._rejected.append(digest)
+        if self._entry.token == token:
+            self._entry = _EMPTY
+
+    def reject(self, token: str) -> str:
+        """Records a 401 and returns the replacement, read from SSM itself (not the extension,
+        whose cache does not notice changes)."""
+        self.mark_rejected(token)
+        entry = self._entry
+        if self._clock() < entry.fresh_until:
+            return entry.token
+        return self._load(True)
+
+    # -- Home Assistant ----------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        data: Optional[bytes] = None,
+        headers: Optional[Dict[str, str]] = None,
+        timeout: Optional[float] = None,
+    ) -> Response:
+        """A request to Home Assistant with the token; after a 401, one SSM re-read and one retry.
+
+        Every 401 is a failed login in Home Assistant (components/http/ban.py), so neither
+        token is ever sent a second time.
+        """
+        if not self.ha_url:
+            raise TypeError("TokenClient needs ha_url for request() (Home Assistant base URL)")
+        url = f"{self.ha_url}{'' if path.startswith('/') else '/'}{path}"
+        all_headers = dict(headers or {})
+        if json is not None:
+            data = jsonlib.dumps(json).encode()
+            all_headers["Content-Type"] = "application/json"
+        wait = self._timeout if timeout is None else timeout
+        token = self.get_token()
+        first = send(self._urlopen, url, method, token, data, all_headers, wait)
+        if first.status != 401:
+            return first
+        replacement = self.reject(token)
+        second = send(self._urlopen, url, method, replacement, data, all_headers, wait)
+        if second.status == 401:
+            self.mark_rejected(replacement)
+        return second
+
+    def fetch(self, path: str, method: str = "GET", **kwargs: Any) -> Response:
+        """``request`` with the path first, like the Node client's ``fetch(path, init)``."""
+        return self.request(method, path, **kwargs)
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def close(self) -> None:
+        """Stops the background refresh; the client still answers from SSM afterwards."""
+        self._closed = True
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+
+    def __enter__(self) -> "TokenClient":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def describe(self) -> Dict[str, Any]:
+        """The cached token's masked form and version, for logs and status pages."""
+        entry = self._entry
+        return {
+            "parameter": self.parameter,
+            "version": entry.version,
+            "masked": f"••••{entry.token[-4:]}" if entry.token else None,
+        }
+
+    def __repr__(self) -> str:
+        d = self.describe()
+        return f"TokenClient(parameter={d['parameter']!r}, version={d['version']!r}, token={d['masked']!r})"
+
+    __str__ = __repr__
+
+    # -- internals ---------------------------------------------------------
+
+    def _load(self, fresh: bool) -> str:
+        # One read in flight per kind: a read after a rejection must not be
+        # answered by the extension's cache, so it never joins a plain read.
+        return self._flights.run(fresh, lambda: self._read(fresh))
+
+    def _read(self, fresh: bool) -> str:
+        if not fresh and self._clock() - self._rejected_read_at < _REJECTED_RETRY:
+            raise self._rejected_error()
+        value, version = self._fetch_parameter(fresh)
+        now = self._clock()
+        if _hash(value) in self._rejected:
+            self._rejected_read_at = now
+            raise self._rejected_error()
+        exp = jwt_expiry(value)
+        exp = float("inf") if exp is None else exp
+        if exp <= now:
+            when = datetime.fromtimestamp(exp, timezone.utc).isoformat()
+            raise TokenExpiredError(
+                f"The token in SSM parameter {self.parameter} expired at {when}. Rotate it in the "
+                "HA Token Manager add-on (Rotate now), or raise its token_lifespan_days.",
+                self.parameter,
+            )
+        fresh_until = min(now + self._ttl, exp - self._buffer)
+        if fresh_until <= now:  # already inside the buffer: still valid, so use it, look again soon
+            fresh_until = min(now + min(self._ttl, _SHORT_TRUST), exp)
+        self._entry = _Entry(fresh_until, value, version)
+        self._schedule(fresh_until - now)
+        return value
+
+    def _fetch_parameter(self, fresh: bool) -> ParameterValue:
+        self.reads += 1
+        if self._extension_port is not None and not fresh:
+            try:
+                return read_via_extension(self._extension_port, self.parameter, self._session_token)
+            except Exception:  # noqa: BLE001 - an optimisation; the SDK answers with real errors
+                pass
+        if self._ssm is None:
+            import boto3  # at first use, not import: a Lambda's cold start pays only when needed
+
+            self._ssm = boto3.client("ssm", region_name=self._region)
+        return read_via_sdk(self._ssm, self.parameter, self._region)
+
+    def _schedule(self, lifetime: float) -> None:
+        if not self._refresh_ahead or self._closed:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        # Re-read at 80% of the lifetime so callers never wait on SSM.
+        timer = threading.Timer(max(1.0, lifetime * 0.8), self._refresh)
+        timer.daemon = True
+        self._timer = timer
+        timer.start()
+
+    def _refresh(self) -> None:
+        self._timer = None
+        if self._closed:
+            return
+        try:
+            self._load(False)
+        except Exception as error:  # noqa: BLE001 - the cached token stays in use
+            if self._on_error is not None:
+                self._on_error(error)
+
+    def _rejected_error(self) -> TokenRejectedError:
+        return TokenRejectedError(
+            f"Home Assistant rejected the token in SSM parameter {self.parameter}, and SSM still "
+            "holds it. The HA Token Manager add-on publishes a working token when it notices; if "
+            "this persists, check the add-on's status page.",
+            self.parameter,
+        )

@@ -1,0 +1,230 @@
+"""Unit tests: a fake SSM client and clock. The real Home Assistant, moto and add-on are
+driven from test/integration/clients.test.ts (through tests/consumer_driver.py)."""
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from conftest import make_jwt
+
+from ha_token_client import (
+    AccessDeniedError,
+    ParameterNotFoundError,
+    TokenClient,
+    TokenRejectedError,
+)
+
+
+class ClientError(Exception):
+    """Shaped like botocore's ClientError: ``response['Error']['Code']``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.response = {"Error": {"Code": code, "Message": message}}
+
+
+class FakeSsm:
+    def __init__(self, value: str) -> None:
+        self.value = value
+        self.reads = 0
+        self.error = None
+        self._lock = threading.Lock()
+
+    def get_parameter(self, Name: str, WithDecryption: bool):  # noqa: N803 (boto3's names)
+        with self._lock:
+            self.reads += 1
+            version = self.reads
+        time.sleep(0.01)
+        if self.error:
+            raise self.error
+        return {"Parameter": {"Value": self.value, "Version": version}}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = time.time()
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def setup(value=None, **extra):
+    clock = Clock()
+    ssm = FakeSsm(value or make_jwt(time.time() + 86400))
+    options = {"extension": False, **extra}
+    client = TokenClient("/ha/token", ssm_client=ssm, clock=clock, **options)
+    return clock, ssm, client
+
+
+def test_a_thousand_concurrent_callers_on_a_cold_cache_share_one_ssm_read():
+    _, ssm, client = setup()
+    barrier = threading.Barrier(1000)
+    tokens = []
+
+    def call():
+        barrier.wait()
+        tokens.append(client.get_token())
+
+    threads = [threading.Thread(target=call) for _ in range(1000)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(tokens) == 1000 and len(set(tokens)) == 1
+    assert ssm.reads == 1
+
+
+def test_the_cache_is_trusted_for_the_ttl_then_ssm_is_read_again():
+    clock, ssm, client = setup(ttl=60)
+    client.get_token()
+    clock.t += 59
+    client.get_token()
+    assert ssm.reads == 1
+    clock.t += 2
+    client.get_token()
+    assert ssm.reads == 2
+
+
+def test_never_past_the_tokens_own_exp_minus_the_buffer_even_with_a_long_ttl():
+    now = time.time()
+    old, new = make_jwt(now + 600, "old"), make_jwt(now + 86400, "new")
+    clock, ssm, client = setup(old, ttl=86400)
+    assert client.get_token() == old
+    ssm.value = new
+    clock.t = now + 301  # 299 s before exp, inside the 300 s buffer
+    assert client.get_token() == new
+    assert ssm.reads == 2
+
+
+def test_sdk_errors_name_the_parameter_and_the_fix():
+    _, ssm, client = setup()
+    ssm.error = ClientError("ParameterNotFound", "")
+    with pytest.raises(ParameterNotFoundError, match=r"/ha/token.*add-on creates it"):
+        client.get_token()
+    ssm.error = ClientError(
+        "AccessDeniedException",
+        "User: arn:aws:iam::1:user/x is not authorized to perform: ssm:GetParameter on "
+        "resource: arn:aws:ssm:eu-west-1:1:parameter/ha/token",
+    )
+    with pytest.raises(
+        AccessDeniedError, match=r"ssm:GetParameter on arn:aws:ssm:eu-west-1:1:parameter/ha/token"
+    ):
+        client.get_token()
+
+
+def test_the_token_never_shows_in_repr_or_str():
+    _, _, client = setup()
+    token = client.get_token()
+    for text in (repr(client), str(client), json.dumps(client.describe())):
+        assert token[:-4] not in text
+    assert "/ha/token" in repr(client)
+
+
+def test_background_refresh_reads_before_the_cache_runs_out_and_stops_on_close():
+    ssm = FakeSsm(make_jwt(time.time() + 3600))
+    with TokenClient("/ha/token", ssm_client=ssm, extension=False, ttl=1.5, refresh_ahead=True) as c:
+        c.get_token()
+        deadline = time.time() + 3
+        while ssm.reads < 2 and time.time() < deadline:
+            time.sleep(0.05)
+        assert ssm.reads == 2
+    after = ssm.reads
+    time.sleep(1.6)
+    assert ssm.reads == after
+
+
+class FakeHa:
+    """A loopback server that accepts the tokens in ``accepts`` and answers 401 otherwise."""
+
+    def __init__(self) -> None:
+        self.accepts = set()
+        self.sent = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                token = self.headers.get("Authorization", "")[7:]
+                outer.sent.append(token)
+                self.send_response(200 if token in outer.accepts else 401)
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *_):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def ha():
+    server = FakeHa()
+    yield server
+    server.server.shutdown()
+
+
+def test_a_401_drops_the_token_reads_ssm_once_and_retries_once(ha):
+    exp = time.time() + 86400
+    a, b = make_jwt(exp, "a"), make_jwt(exp, "b")
+    ha.accepts.add(a)
+    _, ssm, client = setup(a, ha_url=ha.url)
+    assert client.request("GET", "/api/").status == 200
+    ha.accepts = {b}  # revoked out of band, the replacement already published
+    ssm.value = b
+
+    statuses = [client.request("GET", "/api/").status, client.fetch("/api/").status]
+
+    assert statuses == [200, 200]
+    assert ha.sent == [a, a, b, b]
+    assert ssm.reads == 2
+
+
+def test_ssm_still_holding_the_rejected_token_costs_one_401_then_says_so(ha):
+    a = make_jwt(time.time() + 86400, "a")
+    _, ssm, client = setup(a, ha_url=ha.url)
+    with pytest.raises(TokenRejectedError):
+        client.request("GET", "/api/")
+    with pytest.raises(TokenRejectedError, match=r"rejected the token in SSM parameter /ha/token"):
+        client.request("GET", "/api/")
+    assert ha.sent == [a]
+    assert ssm.reads == 2
+
+
+def test_the_lambda_extension_is_read_with_the_session_token_and_bypassed_after_a_401():
+    exp = time.time() + 86400
+    a, b = make_jwt(exp, "a"), make_jwt(exp, "b")
+    seen = []
+
+    class Extension(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            seen.append((self.path, self.headers.get("X-Aws-Parameters-Secrets-Token")))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(json.dumps({"Parameter": {"Value": a, "Version": 1}}).encode())
+
+        def log_message(self, *_):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Extension)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    ssm = FakeSsm(b)
+    port = server.server_address[1]
+    env = {"PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": str(port), "AWS_SESSION_TOKEN": "session"}
+    try:
+        client = TokenClient("/ha/token", ssm_client=ssm, env=env)
+        assert client.get_token() == a
+        assert seen == [("/systemsmanager/parameters/get?name=%2Fha%2Ftoken&withDecryption=true", "session")]
+        assert ssm.reads == 0
+        assert client.reject(a) == b
+        assert ssm.reads == 1
+    finally:
+        server.shutdown()
+
+
+def test_falls_back_to_the_sdk_when_nothing_listens_on_the_extension_port():
+    _, ssm, client = setup(extension=9)
+    client.get_token()
+    assert ssm.reads == 1
