@@ -1,6 +1,7 @@
 import type { FC } from 'hono/jsx';
 import type { ScheduleInfo, StatusSnapshot } from '../../status/status-model.js';
 import { CLIENT_SCRIPT } from './client.js';
+import { CONSUMER_SCRIPT, CONSUMER_STYLES, ConsumersCard } from './consumers.js';
 import { age, ago, cronInWords, duration, headline, stateWords } from './format.js';
 import { STYLES } from './styles.js';
 
@@ -246,6 +247,7 @@ const EventsCard: FC<Props> = ({ s, now }) => (
 
 const Cards: FC<Props> = (p) => (
   <>
+    <ConsumersCard {...p} />
     <TokenCard {...p} />
     <ConnectionCard {...p} />
     <SchedulesCard {...p} />
@@ -272,7 +274,7 @@ export const Page: FC<Props & { nonce: string; base?: string }> = ({ nonce, base
       <title>HA Token Manager</title>
       {/* No favicon request: it would leave the ingress prefix. */}
       <link rel="icon" href="data:," />
-      <style nonce={nonce} dangerouslySetInnerHTML={{ __html: STYLES }} />
+      <style nonce={nonce} dangerouslySetInnerHTML={{ __html: STYLES + CONSUMER_STYLES }} />
     </head>
     <body>
       <header>
@@ -298,7 +300,7 @@ export const Page: FC<Props & { nonce: string; base?: string }> = ({ nonce, base
         </section>
         <Cards {...p} />
       </main>
-      <script nonce={nonce} dangerouslySetInnerHTML={{ __html: CLIENT_SCRIPT }} />
+      <script nonce={nonce} dangerouslySetInnerHTML={{ __html: CLIENT_SCRIPT + CONSUMER_SCRIPT }} />
     </body>
   </html>
 );
