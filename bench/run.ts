@@ -27,6 +27,7 @@ import {
   TEST_AWS,
   uniqueParameter,
 } from '../test/support/ssm.js';
+import { fleet } from './fleet.js';
 import { throughput } from './load.js';
 import { fmt, rssBytes, summary, timeEach } from './stats.js';
 
@@ -239,6 +240,8 @@ async function main(): Promise<void> {
   out(`HA Token Manager bench — node ${process.version}, ${new Date().toISOString()}`);
   const [ha, moto] = await Promise.all([HomeAssistant.create(), Moto.start()]);
   try {
+    // `npm run bench -- --fleet`: the fleet figure alone.
+    if (process.argv.includes('--fleet')) return await fleet(ha, moto.url, out);
     await cacheHit(await mintToken(ha.url, ha.adminToken));
     await singleFlight(ha, moto.url);
     const addon = await recovery(ha, moto.url);
@@ -246,6 +249,7 @@ async function main(): Promise<void> {
     await addon.stop();
     await addon.dispose();
     await footprint(ha);
+    await fleet(ha, moto.url, out);
     await (await import('./clients.js')).clientsBench(out);
   } finally {
     await Promise.all([ha.dispose(), moto.stop()]);

@@ -1,10 +1,12 @@
 import { networkInterfaces } from 'node:os';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type ServerType, serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Alerts } from './alerts/alerts.js';
 import { HistoryRecorder } from './alerts/history.js';
 import { startAlerts, viewOptions } from './alerts/start.js';
 import { systemClock } from './clock.js';
+import type { ConsumerManager, ConsumerManagerOptions } from './consumers/manager.js';
 import { OptionsSource } from './credentials/options-source.js';
 import type { CredentialSource } from './credentials/source.js';
 import type { SsmSource } from './credentials/ssm-source.js';
@@ -73,15 +75,22 @@ interface Running {
   stop(): Promise<void>;
 }
 
-async function createSource(config: Config, log: Logger): Promise<CredentialSource> {
-  if (config.tokenSource === 'ssm' && config.ssm) {
-    // Loaded only for SSM: the AWS SDK roughly doubles the idle footprint.
-    const [{ createSsmClient }, { SsmSource }] = await Promise.all([
-      import('./credentials/ssm-client.js'),
-      import('./credentials/ssm-source.js'),
-    ]);
-    // With connect and request timeouts (ssm-client.ts): no SSM call waits unbounded.
-    const client = createSsmClient(config.ssm);
+/** One SSM client for the source and the consumers, or none when nothing uses SSM. */
+async function createSsm(config: Config): Promise<SSMClient | undefined> {
+  if (!config.aws) return undefined;
+  // Loaded only for SSM: the AWS SDK roughly doubles the idle footprint.
+  const { createSsmClient } = await import('./credentials/ssm-client.js');
+  // With connect and request timeouts (ssm-client.ts): no SSM call waits unbounded.
+  return createSsmClient(config.aws);
+}
+
+async function createSource(
+  config: Config,
+  client: SSMClient | undefined,
+  log: Logger,
+): Promise<CredentialSource> {
+  if (config.tokenSource === 'ssm' && config.ssm && client) {
+    const { SsmSource } = await import('./credentials/ssm-source.js');
     return new SsmSource({
       client,
       parameter: config.ssm.parameter,
@@ -96,6 +105,7 @@ interface CredentialWork extends Running {
   connection: HaConnection;
   refresh: Job;
   rotator: Rotator;
+  consumers: ConsumerManager | undefined;
 }
 
 async function startCredentialWork(
@@ -105,7 +115,8 @@ async function startCredentialWork(
   log: Logger,
   timezone: string | undefined,
 ): Promise<CredentialWork> {
-  const source = await createSource(config, log);
+  const ssm = await createSsm(config);
+  const source = await createSource(config, ssm, log);
   const check = createTokenCheck(config.homeAssistantUrl);
   const tokens = new TokenManager({
     source,
@@ -131,10 +142,12 @@ async function startCredentialWork(
     log: log.child('connection'),
     clock: systemClock,
   });
+  let consumers: ConsumerManager | undefined;
   const refresh = new Job({
     name: 'refresh',
     expression: config.refreshSchedule,
-    run: () => tokens.refresh(),
+    // The consumers' parameters are re-read on the same schedule; the outcome is the add-on's token's.
+    run: async () => (await Promise.all([tokens.refresh(), consumers?.refresh()]))[0],
     status,
     log: log.child('schedule'),
     clock: systemClock,
@@ -150,7 +163,19 @@ async function startCredentialWork(
     status,
     log: log.child('rotation'),
     clock: systemClock,
+    consumers: (id, target) => consumers?.credential(id, target),
   });
+  if (config.consumers.length > 0 && ssm && config.aws) {
+    consumers = await createConsumers(config, config.aws.region, ssm, {
+      rotator,
+      connection,
+      check,
+      dataDir,
+      status,
+      log: log.child('consumers'),
+      timezone,
+    });
+  }
   const rotation =
     config.rotation.schedule && isPublisher(source)
       ? new Job({
@@ -168,17 +193,55 @@ async function startCredentialWork(
   // The journal first: a rotation before it is read would rewrite it without its unfinished records.
   await rotator.start();
   rotation?.start();
+  // After the journal: a consumer's first issue is a rotation.
+  await consumers?.start();
   return {
     connection,
     refresh,
     rotator,
+    consumers,
     stop: async () => {
+      consumers?.stop();
       await rotator.stop();
       await rotation?.stop();
       await refresh.stop();
       await connection.stop();
     },
   };
+}
+
+async function createConsumers(
+  config: Config,
+  region: string,
+  client: SSMClient,
+  deps: Pick<
+    ConsumerManagerOptions,
+    'rotator' | 'connection' | 'check' | 'dataDir' | 'status' | 'log' | 'timezone'
+  >,
+): Promise<ConsumerManager> {
+  const [{ ConsumerManager }, { ParameterStore, READS_PER_SECOND, WRITES_PER_SECOND }, { Pacer }] =
+    await Promise.all([
+      import('./consumers/manager.js'),
+      import('./consumers/parameters.js'),
+      import('./consumers/pacer.js'),
+    ]);
+  const store = new ParameterStore({
+    client,
+    region,
+    log: deps.log,
+    reads: new Pacer(READS_PER_SECOND, systemClock),
+    writes: new Pacer(WRITES_PER_SECOND, systemClock),
+    count: (operation) => deps.status.count('ssm_calls', operation),
+  });
+  return new ConsumerManager({
+    ...deps,
+    consumers: config.consumers,
+    unusedAlertDays: config.unusedAlertDays,
+    kmsKeyId: config.rotation.kmsKeyId,
+    graceMinutes: config.rotation.graceMinutes,
+    store,
+    clock: systemClock,
+  });
 }
 
 function notRunning() {
@@ -226,6 +289,8 @@ async function main(): Promise<void> {
     actions: {
       refresh: () => (work ? work.refresh.run('manual') : notRunning()),
       rotate: () => (work ? work.rotator.rotate('manual') : notRunning()),
+      rotateConsumer: (name) => (work?.consumers ? work.consumers.rotateNow(name) : notRunning()),
+      revokeConsumer: (name) => (work?.consumers ? work.consumers.revoke(name) : notRunning()),
     },
     guard: env.supervised
       ? { allowedPeer: env.ingressPeer, peerOf: (c) => getConnInfo(c).remote.address }

@@ -17,7 +17,12 @@ export const DEFAULTS = {
   rotation_grace_minutes: 15,
   token_lifespan_days: 365,
   notifications: true,
+  consumers: [] as readonly never[],
+  unused_alert_days: 30,
 } as const;
+
+/** A consumer's token lives this long unless its entry says otherwise. */
+export const CONSUMER_LIFESPAN_DAYS = 90;
 
 export interface SsmConfig {
   /** Name (`/ha/token`) or ARN, as given. */
@@ -39,6 +44,33 @@ export interface Config {
   readonly rotation: RotationConfig;
   /** Persistent notifications in Home Assistant for problems (src/alerts/); entities and events stay. */
   readonly notifications: boolean;
+  /**
+   * AWS settings for every SSM call (the source's and the consumers'): one
+   * client, also when token_source is "options". Undefined when nothing uses SSM.
+   */
+  readonly aws?: AwsConfig;
+  readonly consumers: readonly ConsumerConfig[];
+  /** A consumer whose token was not used for this long is flagged `unused`. */
+  readonly unusedAlertDays: number;
+}
+
+export interface AwsConfig {
+  readonly region: string;
+  readonly accessKeyId?: string;
+  readonly secretAccessKey?: string;
+  readonly endpoint?: string;
+}
+
+/** One outside system with its own token (docs/rotation.md, "Credentials"). */
+export interface ConsumerConfig {
+  /** Lowercase letters, digits, - and _: part of the token's client_name and of metric labels. */
+  readonly name: string;
+  /** The SecureString parameter the add-on publishes the token to (a name, not an ARN). */
+  readonly parameter: string;
+  readonly lifespanDays: number;
+  readonly graceMinutes: number;
+  /** Cron expression; undefined = rotate when 2/3 of the lifespan has passed. */
+  readonly schedule?: string;
 }
 
 export interface RotationConfig {
@@ -123,6 +155,31 @@ const wholeNumber = (min: number, max: number, unit: string) =>
     .min(min, { error: `must be at least ${min} ${unit}` })
     .max(max, { error: `must be at most ${max} ${unit}` });
 
+/** Names as they appear in client_name, metric labels and URLs. */
+const CONSUMER_NAME = /^[a-z0-9_-]{1,64}$/;
+
+const consumer = z.object(
+  {
+    name: z.string({ error: 'must be text' }).regex(CONSUMER_NAME, {
+      error: 'must be 1 to 64 lowercase letters, digits, - or _, e.g. alexa-skill',
+    }),
+    ssm_parameter: z.string({ error: 'must be text' }).regex(/^\/[A-Za-z0-9_.\-/]{1,1010}$/, {
+      error:
+        'must be a parameter name starting with / (letters, digits, _ . - /), e.g. /home-assistant/consumers/alexa-skill',
+    }),
+    lifespan_days: wholeNumber(1, 3650, 'days').optional(),
+    grace_minutes: wholeNumber(1, 1440, 'minutes').optional(),
+    rotation_schedule: z.preprocess(
+      (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+      cronExpression.optional(),
+    ),
+  },
+  {
+    error:
+      'must be a consumer: name and ssm_parameter, optionally lifespan_days, grace_minutes, rotation_schedule',
+  },
+);
+
 const schema = z
   .object({
     home_assistant_url: httpUrl('your Home Assistant').default(DEFAULTS.home_assistant_url),
@@ -152,10 +209,15 @@ const schema = z
       .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
       .default(DEFAULTS.log_level),
     notifications: z.boolean({ error: 'must be true or false' }).default(DEFAULTS.notifications),
+    consumers: z
+      .array(consumer, { error: 'must be a list of consumers (name, ssm_parameter, …)' })
+      .default([]),
+    unused_alert_days: wholeNumber(1, 3650, 'days').default(DEFAULTS.unused_alert_days),
   })
   .superRefine((o, ctx) => {
-    const problem = (path: string, message: string) =>
-      ctx.addIssue({ code: 'custom', path: [path], message });
+    const problem = (path: string | (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path: Array.isArray(path) ? path : [path], message });
+    checkConsumers(o, problem);
     if (o.token_source === 'options' && o.access_token === undefined) {
       problem(
         'access_token',
@@ -190,19 +252,84 @@ const schema = z
         'aws_region',
         'is required when token_source is "ssm": the region of the parameter, e.g. eu-west-1',
       );
-    } else if (o.aws_region !== undefined && !REGION.test(o.aws_region)) {
-      // Not echoed: a value pasted into the wrong field may be a secret.
-      problem('aws_region', 'is not an AWS region name; use e.g. eu-west-1');
-    }
-    if ((o.aws_access_key_id === undefined) !== (o.aws_secret_access_key === undefined)) {
-      const missing =
-        o.aws_access_key_id === undefined ? 'aws_access_key_id' : 'aws_secret_access_key';
-      problem(
-        missing,
-        'must be set together with the other AWS key, or both left empty to use the standard AWS credential chain',
-      );
     }
   });
+
+/** Checks of the AWS settings and of the consumers, whatever the token source. */
+function checkConsumers(
+  o: {
+    token_source: string;
+    ssm_parameter?: string;
+    aws_region?: string;
+    aws_access_key_id?: string;
+    aws_secret_access_key?: string;
+    rotation_grace_minutes: number;
+    consumers: {
+      name: string;
+      ssm_parameter: string;
+      grace_minutes?: number;
+      rotation_schedule?: string;
+    }[];
+  },
+  problem: (path: string | (string | number)[], message: string) => void,
+): void {
+  if (o.aws_region !== undefined && !REGION.test(o.aws_region)) {
+    // Not echoed: a value pasted into the wrong field may be a secret.
+    problem('aws_region', 'is not an AWS region name; use e.g. eu-west-1');
+  }
+  const usesAws = o.token_source === 'ssm' || o.consumers.length > 0;
+  if (usesAws && (o.aws_access_key_id === undefined) !== (o.aws_secret_access_key === undefined)) {
+    const missing =
+      o.aws_access_key_id === undefined ? 'aws_access_key_id' : 'aws_secret_access_key';
+    problem(
+      missing,
+      'must be set together with the other AWS key, or both left empty to use the standard AWS credential chain',
+    );
+  }
+  const regionInArn = o.token_source === 'ssm' && ARN.test(o.ssm_parameter ?? '');
+  if (o.consumers.length > 0 && o.aws_region === undefined && !regionInArn) {
+    problem(
+      'aws_region',
+      'is required when consumers are listed: the region of their parameters, e.g. eu-west-1',
+    );
+  }
+  const names = new Map<string, number>();
+  const parameters = new Map<string, number>();
+  o.consumers.forEach((c, i) => {
+    const first = names.get(c.name);
+    if (first !== undefined)
+      problem(
+        ['consumers', i, 'name'],
+        `repeats the name of consumers[${first}]: names must be unique`,
+      );
+    else names.set(c.name, i);
+    const same = parameters.get(c.ssm_parameter);
+    if (same !== undefined)
+      problem(
+        ['consumers', i, 'ssm_parameter'],
+        `is also the parameter of consumers[${same}]: each consumer needs its own parameter`,
+      );
+    else parameters.set(c.ssm_parameter, i);
+    const grace = c.grace_minutes ?? o.rotation_grace_minutes;
+    if (c.rotation_schedule !== undefined) {
+      const shortest = shortestInterval(upcomingRuns(c.rotation_schedule, RUNS_CHECKED));
+      if (shortest !== undefined && shortest < grace * 60_000)
+        problem(
+          ['consumers', i, 'rotation_schedule'],
+          `runs ${formatInterval(shortest)} apart at times, but a replaced token stays valid for the grace period (${grace} min): rotations must be at least that far apart`,
+        );
+    }
+  });
+}
+
+/** `consumers[2].ssm_parameter`, as a user finds it in the Options tab. */
+function optionPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((part, i) =>
+      typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`,
+    )
+    .join('');
+}
 
 function formatInterval(ms: number): string {
   if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
@@ -243,7 +370,9 @@ export function parseOptions(raw: unknown, now: Date = new Date()): OptionsResul
   const parsed = schema.safeParse(record);
   const problems = parsed.success
     ? []
-    : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'options'}: ${issue.message}`);
+    : parsed.error.issues.map(
+        (issue) => `${optionPath(issue.path) || 'options'}: ${issue.message}`,
+      );
 
   // Checked whatever else is wrong: every problem at once.
   let accessToken: Token | undefined;
@@ -290,6 +419,25 @@ export function parseOptions(raw: unknown, now: Date = new Date()): OptionsResul
     },
     logLevel: o.log_level,
     notifications: o.notifications,
+    aws:
+      o.aws_region !== undefined || o.token_source === 'ssm'
+        ? {
+            region: o.aws_region ?? (arn?.[1] as string),
+            accessKeyId: o.aws_access_key_id,
+            secretAccessKey: o.aws_secret_access_key,
+            endpoint: o.ssm_endpoint,
+          }
+        : undefined,
+    consumers: o.consumers.map((c) =>
+      Object.freeze({
+        name: c.name,
+        parameter: c.ssm_parameter,
+        lifespanDays: c.lifespan_days ?? CONSUMER_LIFESPAN_DAYS,
+        graceMinutes: c.grace_minutes ?? o.rotation_grace_minutes,
+        schedule: c.rotation_schedule,
+      }),
+    ),
+    unusedAlertDays: o.unused_alert_days,
   };
   return { ok: true, config: Object.freeze(config), warnings };
 }

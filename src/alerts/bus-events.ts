@@ -1,5 +1,5 @@
 import type { StatusSnapshot } from '../status/status-model.js';
-import { type ConsumerView, credentialName } from './credential-view.js';
+import { credentialName } from './credential-view.js';
 
 // Events for Home Assistant's event bus, found by comparing one status
 // snapshot with the next: `issued` (rotation minted a token), `rotated` (the
@@ -67,7 +67,7 @@ export class BusEventDiff {
         });
     }
     // A consumer's token Home Assistant refused: its state turns `rejected`.
-    for (const c of (s as { consumers?: readonly ConsumerView[] }).consumers ?? []) {
+    for (const c of s.consumers ?? []) {
       const before = this.#consumers.get(c.name);
       this.#consumers.set(c.name, c.state);
       if (primed && c.state === 'rejected' && before !== 'rejected')

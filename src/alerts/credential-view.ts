@@ -1,4 +1,4 @@
-import type { StatusSnapshot } from '../status/status-model.js';
+import type { ConsumerInfo, StatusSnapshot } from '../status/status-model.js';
 
 // The one place that turns a status snapshot into the list of managed
 // credentials Home Assistant is told about. Notifications, entities and
@@ -164,25 +164,22 @@ function expiryProblem(
   };
 }
 
-/**
- * What the view reads of a consumer: the fields of ConsumerInfo (the
- * consumers' status, src/status/status-model.ts) it uses. The status model
- * keeps that shape stable and only adds fields.
- */
-export interface ConsumerView {
-  name: string;
-  parameter: string;
-  configured: boolean;
-  state: string;
-  reason: string;
-  masked?: string;
-  expiresAt?: string;
-  nextRotationAt?: string;
-  lastUsedAt?: string;
-}
+/** What the view reads of a consumer (ConsumerInfo keeps this shape stable and only adds fields). */
+export type ConsumerView = Pick<
+  ConsumerInfo,
+  | 'name'
+  | 'parameter'
+  | 'configured'
+  | 'state'
+  | 'reason'
+  | 'masked'
+  | 'expiresAt'
+  | 'nextRotationAt'
+  | 'lastUsedAt'
+>;
 
 function consumersOf(s: StatusSnapshot): readonly ConsumerView[] {
-  return (s as { consumers?: readonly ConsumerView[] }).consumers ?? [];
+  return s.consumers ?? [];
 }
 
 /** Since when the source fails, while it does (a fallback stands in, or nothing does). */

@@ -124,6 +124,12 @@ export interface RefreshTokenInfo {
   id: string;
   client_name: string | null;
   type: string;
+  /** ISO times and the address of the last use, as Home Assistant records them (auth/models.py RefreshToken). */
+  created_at?: string;
+  last_used_at?: string | null;
+  last_used_ip?: string | null;
+  /** Newer releases only (2026.x): when the refresh token ends. */
+  expire_at?: number | string | null;
 }
 
 /** `auth/refresh_tokens`: the caller's own refresh tokens (a long-lived token is one, named by client_name). */

@@ -35,6 +35,9 @@ export interface AppDeps {
   actions?: {
     refresh(): Promise<{ ok: boolean; message: string }>;
     rotate(): Promise<{ ok: boolean; message: string }>;
+    /** A consumer's "Rotate now" and "Revoke" (docs/rotation.md, "Consumers"). */
+    rotateConsumer?(name: string): Promise<{ ok: boolean; message: string }>;
+    revokeConsumer?(name: string): Promise<{ ok: boolean; message: string }>;
   };
 }
 
@@ -156,6 +159,26 @@ export function createApp(deps: AppDeps): Hono {
       }
       deps.log.info(`${action} requested by ${userOf(c.req.header('X-Remote-User-Name'))}`);
       const outcome = await deps.actions[action]();
+      return c.json({ ok: outcome.ok, message: redact(outcome.message) }, outcome.ok ? 200 : 502);
+    });
+  }
+
+  // Per consumer, with the same guards; the name is checked against the options by the manager.
+  for (const action of ['rotate', 'revoke'] as const) {
+    app.post(`/api/consumers/:name/${action}`, sameOrigin(), async (c) => {
+      c.header('Cache-Control', 'no-store');
+      const name = c.req.param('name');
+      if (!deps.actions) {
+        return c.json({ ok: false, message: `Nothing to ${action}: fix the options first.` }, 409);
+      }
+      if (!/^[a-z0-9_-]{1,64}$/.test(name))
+        return c.json({ ok: false, message: 'No consumer has that name.' }, 404);
+      deps.log.info(
+        `${action} of consumer ${name} requested by ${userOf(c.req.header('X-Remote-User-Name'))}`,
+      );
+      const run = action === 'rotate' ? deps.actions.rotateConsumer : deps.actions.revokeConsumer;
+      if (!run) return c.json({ ok: false, message: 'No consumers are configured.' }, 409);
+      const outcome = await run(name);
       return c.json({ ok: outcome.ok, message: redact(outcome.message) }, outcome.ok ? 200 : 502);
     });
   }

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Clock } from '../clock.js';
-import { STATES, type StatusModel } from '../status/status-model.js';
+import { CONSUMER_STATES, STATES, type StatusModel } from '../status/status-model.js';
 
 /**
  * Prometheus text for GET /metrics (prom-client does the format). Every value
@@ -97,5 +97,56 @@ export function createMetrics(status: StatusModel, clock: Clock): Registry {
   );
   mirror('refresh_runs_total', 'Runs of the refresh job, by result.', 'refresh_runs', 'result');
   mirror('token_rejections_total', 'Distinct tokens Home Assistant rejected.', 'token_rejections');
+  mirror('ssm_calls_total', "The consumers' SSM calls, by operation.", 'ssm_calls', 'operation');
+  // Per consumer (docs/rotation.md, "Consumers"): names are lowercase letters, digits, - and _.
+  new Gauge({
+    name: `${prefix}consumer_state`,
+    help: "Each consumer's state: 1 for the current one, 0 for the others.",
+    labelNames: ['consumer', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of snapshot().consumers)
+        for (const state of CONSUMER_STATES)
+          this.set({ consumer: c.name, state }, c.state === state ? 1 : 0);
+    },
+  });
+  const perConsumer = (
+    name: string,
+    help: string,
+    field: 'expiresAt' | 'nextRotationAt' | 'lastUsedAt',
+    sign: 1 | -1,
+  ) =>
+    new Gauge({
+      name: `${prefix}${name}`,
+      help,
+      labelNames: ['consumer'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const c of snapshot().consumers) {
+          const at = c[field];
+          if (at) this.set({ consumer: c.name }, (sign * (Date.parse(at) - clock.now())) / 1000);
+        }
+      },
+    });
+  perConsumer(
+    'consumer_seconds_to_expiry',
+    "Seconds until the consumer's token ends.",
+    'expiresAt',
+    1,
+  );
+  perConsumer(
+    'consumer_seconds_to_rotation',
+    "Seconds until the consumer's token is rotated.",
+    'nextRotationAt',
+    1,
+  );
+  perConsumer(
+    'consumer_seconds_since_use',
+    "Seconds since Home Assistant saw the consumer's token used.",
+    'lastUsedAt',
+    -1,
+  );
   return registry;
 }

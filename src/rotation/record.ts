@@ -11,6 +11,8 @@ export interface TokenRef {
   masked: string;
   /** Short hash prefix of the value, to tell tokens apart in a report. */
   fingerprint?: string;
+  /** Not one of the add-on's user's tokens (an adopted consumer token): never revoked by the add-on. */
+  foreign?: boolean;
 }
 
 /** Where a rotation stands; each state is written before the side effect that leaves it. */
@@ -32,8 +34,10 @@ export type RotationState =
 export type StateKind = RotationState['kind'];
 
 export interface RotationRecord {
-  /** Which credential this rotates: "addon" is the add-on's own token. */
+  /** Which credential this rotates: "addon" is the add-on's own token, "consumer:<name>" a consumer's. */
   credential: string;
+  /** The parameter a consumer's token is published to: settles the record after the consumer left the options. */
+  target?: string;
   /** Unique per rotation: the client_name the minted token gets in Home Assistant. */
   clientName: string;
   startedAt: string;
@@ -55,8 +59,13 @@ export interface RotationRecord {
   note?: string;
 }
 
-/** The add-on's own token: the only credential rotated today. */
+/** The add-on's own token. */
 export const ADDON_CREDENTIAL = 'addon';
+
+/** The journal key of a consumer's token. */
+export function consumerCredential(name: string): string {
+  return `consumer:${name}`;
+}
 
 /** How long a record whose side effect lost its answer is watched before "not there" counts. */
 export const WATCH_MINUTES = 5;

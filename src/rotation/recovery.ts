@@ -167,6 +167,13 @@ function recoverRevoking(
       `SSM holds the replaced token ${replaced.masked} again (written by someone else): it is not revoked.`,
     );
   }
+  if (replaced.foreign) {
+    // Adopted from another user: the add-on's user cannot delete it, and must not try.
+    return to(
+      { kind: 'done' },
+      `The replaced token ${replaced.masked} belongs to another Home Assistant user: not revoked. Revoke it in that user's profile (Security → Long-lived access tokens).`,
+    );
+  }
   return revokeIfPresent(
     replaced,
     world,

@@ -10,6 +10,7 @@ import type { JobOutcome } from '../schedule/job.js';
 import type { StatusModel } from '../status/status-model.js';
 import { Token } from '../tokens/token.js';
 import type { TokenManager } from '../tokens/token-manager.js';
+import type { CredentialLookup, ManagedCredential } from './credential.js';
 import { RotationJournal } from './journal.js';
 import {
   messageOf,
@@ -41,6 +42,8 @@ export interface RotatorOptions {
   clock: Clock;
   /** How often unfinished rotations are looked at. */
   checkEveryMs?: number;
+  /** The consumers' credentials (src/consumers/), by journal key; bound late by main.ts. */
+  consumers?: CredentialLookup;
 }
 
 const NO_PUBLISHER =
@@ -57,8 +60,11 @@ const NO_PUBLISHER =
 export class Rotator {
   readonly #o: RotatorOptions;
   readonly #journal: RotationJournal;
-  readonly #settler: Settler | undefined;
-  #running = false;
+  readonly #settler: Settler;
+  /** The add-on's own credential; undefined with the options source (nowhere to publish). */
+  readonly #addon: ManagedCredential | undefined;
+  /** Credentials rotating now. */
+  readonly #running = new Set<string>();
   #step: string | undefined;
   #problems: string[] = [];
   /** Set by start() once the journal is read: before, a rotation would overwrite records it has not seen. */
@@ -68,21 +74,17 @@ export class Rotator {
   constructor(options: RotatorOptions) {
     this.#o = options;
     this.#journal = new RotationJournal(options.dataDir, options.clock);
-    const publisher = options.publisher;
-    this.#settler = publisher
-      ? new Settler({
-          journal: this.#journal,
-          connection: options.connection,
-          tokens: options.tokens,
-          ssm: publisher,
-          graceMinutes: options.config.graceMinutes,
-          status: options.status,
-          log: options.log,
-          clock: options.clock,
-          changed: () => this.#report(),
-          checkEveryMs: options.checkEveryMs,
-        })
-      : undefined;
+    this.#addon = options.publisher ? addonCredential(options, options.publisher) : undefined;
+    this.#settler = new Settler({
+      journal: this.#journal,
+      connection: options.connection,
+      credentials: (id, target) => this.credential(id, target),
+      status: options.status,
+      log: options.log,
+      clock: options.clock,
+      changed: () => this.#report(),
+      checkEveryMs: options.checkEveryMs,
+    });
     // The pending list never shows the token in use: recomputed when it changes.
     options.tokens.onChange?.(() => this.#report());
     this.#report();
@@ -97,13 +99,33 @@ export class Rotator {
     }
     this.#report();
     // The connection loads the token already: this shares that read.
-    this.#settler?.start(this.#o.tokens.current());
+    this.#settler.start(this.#o.tokens.current());
+  }
+
+  /** The journal's records (read-only), e.g. to tell a token the add-on minted from one it adopted. */
+  get records(): readonly RotationRecord[] {
+    return this.#journal.records;
+  }
+
+  /** What an unfinished record of `id` waits for, if any. */
+  waitingFor(id: string): string | undefined {
+    const open = this.#journal.records.find((r) => r.credential === id && isUnsettled(r));
+    return open ? (this.#settler.waiting.get(open.clientName) ?? open.note) : undefined;
+  }
+
+  isRunning(id: string): boolean {
+    return this.#running.has(id);
+  }
+
+  /** The credential behind a journal key: the add-on's, or a consumer's (also one no longer configured). */
+  credential(id: string, target?: string): ManagedCredential | undefined {
+    if (id === ADDON_CREDENTIAL) return this.#addon;
+    return this.#o.consumers?.(id, target);
   }
 
   /** Stops the settle worker; gives a running rotation up to `waitMs` to finish. */
   async stop(waitMs = 1500): Promise<void> {
-    this.#settler?.stop();
-    if (!this.#settler) return;
+    this.#settler.stop();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       this.#settler.exclusive(async () => undefined),
@@ -116,32 +138,38 @@ export class Rotator {
   async settle(): Promise<void> {
     const settler = this.#settler;
     await this.#loaded;
-    await settler?.exclusive(() => settler.pass()).catch(() => undefined);
+    await settler.exclusive(() => settler.pass()).catch(() => undefined);
   }
 
   /**
    * Rotates now. A scheduled run's outcome is recorded and announced by its
    * Job; a manual one is announced here, once.
    */
-  async rotate(trigger: 'schedule' | 'manual'): Promise<JobOutcome> {
+  async rotate(trigger: 'schedule' | 'manual', id = ADDON_CREDENTIAL): Promise<JobOutcome> {
     const settler = this.#settler;
-    if (!settler) return { ok: false, message: NO_PUBLISHER };
-    if (this.#running) return { ok: false, message: 'A rotation is already running.' };
-    this.#running = true;
+    const credential = this.credential(id);
+    if (!credential)
+      return {
+        ok: false,
+        message: id === ADDON_CREDENTIAL ? NO_PUBLISHER : `There is no credential "${id}".`,
+      };
+    if (this.#running.has(id)) return { ok: false, message: 'A rotation is already running.' };
+    this.#running.add(id);
     this.#report();
     let outcome: JobOutcome;
     try {
       await this.#loaded;
-      outcome = await settler.exclusive(() => this.#rotate(settler));
+      outcome = await settler.exclusive(() => this.#rotate(settler, credential));
     } catch (error) {
       outcome = { ok: false, message: describeError(error) };
     } finally {
-      this.#running = false;
+      this.#running.delete(id);
       this.#step = undefined;
       this.#report();
     }
     if (trigger === 'manual') {
-      const line = `Rotation ${outcome.ok ? 'done' : 'failed'}: ${outcome.message}`;
+      const who = id === ADDON_CREDENTIAL ? '' : ` of ${credential.label}`;
+      const line = `Rotation${who} ${outcome.ok ? 'done' : 'failed'}: ${outcome.message}`;
       this.#o.status.event(outcome.ok ? 'info' : 'error', 'rotation', line);
       if (outcome.ok) this.#o.log.info(line);
       else this.#o.log.error(line);
@@ -149,16 +177,13 @@ export class Rotator {
     return outcome;
   }
 
-  async #rotate(settler: Settler): Promise<JobOutcome> {
-    const { connection, check, config, clock, status, journal } = {
-      ...this.#o,
-      journal: this.#journal,
-    };
-    const publisher = this.#o.publisher as NonNullable<RotatorOptions['publisher']>;
+  async #rotate(settler: Settler, credential: ManagedCredential): Promise<JobOutcome> {
+    const { connection, clock, status, journal } = { ...this.#o, journal: this.#journal };
+    const { policy, target } = credential;
 
     // An earlier rotation first: settled now if it can be, else it blocks this one.
     await settler.pass();
-    const open = journal.records.find((r) => r.credential === ADDON_CREDENTIAL && isUnsettled(r));
+    const open = journal.records.find((r) => r.credential === credential.id && isUnsettled(r));
     if (open) {
       const why = settler.waiting.get(open.clientName) ?? open.note ?? '';
       return {
@@ -174,28 +199,31 @@ export class Rotator {
           'Not connected to Home Assistant: rotation mints the new token over the live connection.',
       };
     }
-    const replaced = await tokenToReplace(publisher, this.#o.tokens);
-    if (typeof replaced === 'string') return { ok: false, message: replaced };
+    const replacing = await credential.toReplace();
+    if (typeof replacing === 'string') return { ok: false, message: replacing };
 
     this.#setStep('mint');
-    const clientName = `HA Token Manager ${new Date(clock.now()).toISOString()}`;
+    const clientName = credential.clientName(new Date(clock.now()));
     const now = new Date(clock.now()).toISOString();
     // HA's token list is this user's only: a later look as someone else proves nothing.
     const haUser = await currentUserId(conn).catch(() => undefined);
     let record: RotationRecord = await journal.put({
-      credential: ADDON_CREDENTIAL,
+      credential: credential.id,
+      target: credential.targetName,
       clientName,
       haUser,
       startedAt: now,
       updatedAt: now,
-      replaced: ref(replaced),
+      replaced: replacing.token
+        ? { ...ref(replacing.token), ...(replacing.foreign ? { foreign: true } : {}) }
+        : undefined,
       state: { kind: 'minting' },
     });
     this.#report();
     let minted: Token;
     try {
       failpoint('rotation.mint.before');
-      const value = await mintLongLivedToken(conn, clientName, config.lifespanDays);
+      const value = await mintLongLivedToken(conn, clientName, policy.lifespanDays);
       failpoint('rotation.mint.after');
       minted = Token.parse(value, 'the newly minted token');
       if (!minted.refreshTokenId) throw new Error('the new token has no refresh-token id');
@@ -205,18 +233,18 @@ export class Rotator {
       return this.#settled(settler, clientName, mintFailure(error));
     }
     record = await journal.put({ ...record, minted: ref(minted), state: { kind: 'minted' } });
+    const who = credential.id === ADDON_CREDENTIAL ? '' : ` for ${credential.label}`;
     status.event(
       'info',
       'rotation',
-      `Minted token ${minted.masked} (lifespan ${config.lifespanDays} days)`,
+      `Minted token ${minted.masked}${who} (lifespan ${policy.lifespanDays} days)`,
     );
     this.#report();
 
     let version: number | undefined;
     try {
       this.#setStep('verify');
-      await check(minted);
-      await connection.verify(minted);
+      await credential.verify(minted);
     } catch (error) {
       return this.#settled(settler, clientName, `Verification failed: ${messageOf(error)}`);
     }
@@ -224,7 +252,7 @@ export class Rotator {
     try {
       this.#setStep('publish');
       failpoint('rotation.publish.before');
-      version = await publisher.publish(minted.reveal(), config.kmsKeyId);
+      version = await target.publish(minted.reveal(), policy.kmsKeyId);
       failpoint('rotation.publish.after');
     } catch (error) {
       publishError = error;
@@ -237,7 +265,7 @@ export class Rotator {
       status.event(
         'info',
         'rotation',
-        `Published token ${minted.masked}${version === undefined ? '' : ` as version ${version}`} to ${publisher.description}`,
+        `Published token ${minted.masked}${version === undefined ? '' : ` as version ${version}`} to ${target.description}`,
       );
     }
     if (outcomeUnknown(publishError)) record = await this.#watch(record);
@@ -288,10 +316,10 @@ export class Rotator {
         available: this.#o.publisher !== undefined,
         unavailableReason: this.#o.publisher ? undefined : NO_PUBLISHER,
         graceMinutes: this.#o.config.graceMinutes,
-        running: this.#running,
+        running: this.#running.has(ADDON_CREDENTIAL),
         step: this.#step,
         records: this.#journal.records,
-        waiting: this.#settler?.waiting ?? new Map(),
+        waiting: this.#settler.waiting,
         inUse: this.#o.tokens.peek()?.refreshTokenId,
         problems: this.#problems,
       }),
@@ -304,5 +332,41 @@ function ref(token: Token): TokenRef {
     refreshTokenId: token.refreshTokenId ?? '',
     masked: token.masked,
     fingerprint: token.fingerprint,
+  };
+}
+
+/** The add-on's own token as a managed credential: its target is the source parameter, and it switches the live connection. */
+function addonCredential(
+  o: RotatorOptions,
+  publisher: NonNullable<RotatorOptions['publisher']>,
+): ManagedCredential {
+  return {
+    id: ADDON_CREDENTIAL,
+    label: "the add-on's token",
+    target: {
+      description: publisher.description,
+      // A missing source parameter is not "empty" for the add-on: its read throws, recovery waits.
+      read: async () => ({ value: (await publisher.read()).value }),
+      publish: (value, kmsKeyId) => publisher.publish(value, kmsKeyId),
+    },
+    policy: {
+      lifespanDays: o.config.lifespanDays,
+      graceMinutes: o.config.graceMinutes,
+      kmsKeyId: o.config.kmsKeyId,
+    },
+    clientName: (at) => `HA Token Manager ${at.toISOString()}`,
+    inUse: () => o.tokens.peek()?.refreshTokenId,
+    switchTo: async (expected) => {
+      const outcome = await o.tokens.refresh({ fresh: true });
+      return { switched: o.tokens.peek()?.refreshTokenId === expected, message: outcome.message };
+    },
+    verify: async (token) => {
+      await o.check(token);
+      await o.connection.verify(token);
+    },
+    toReplace: async () => {
+      const token = await tokenToReplace(publisher, o.tokens);
+      return typeof token === 'string' ? token : { token };
+    },
   };
 }

@@ -10,7 +10,7 @@ import type { HaConnection } from '../ha/connection.js';
 import { describeError, type Logger } from '../log.js';
 import type { StatusModel } from '../status/status-model.js';
 import { Token } from '../tokens/token.js';
-import type { TokenManager } from '../tokens/token-manager.js';
+import type { CredentialLookup, ManagedCredential } from './credential.js';
 import { JournalWriteError, type RotationJournal } from './journal.js';
 import { messageOf } from './outcome.js';
 import { isTerminal, type RotationRecord } from './record.js';
@@ -30,10 +30,8 @@ const MAX_PACE_MS = 5 * 60_000;
 export interface SettlerOptions {
   journal: RotationJournal;
   connection: Pick<HaConnection, 'connection'>;
-  tokens: Pick<TokenManager, 'peek' | 'refresh'>;
-  /** Where the rotated credential is published. */
-  ssm: { read(): Promise<{ value: string }> };
-  graceMinutes: number;
+  /** The credential of each record: its target, policy and how it is switched. */
+  credentials: CredentialLookup;
   status: StatusModel;
   log: Logger;
   clock: Clock;
@@ -119,14 +117,19 @@ export class Settler {
       let record = first;
       let action: Action | undefined;
       let waitingFor: string | undefined;
+      const credential = this.#o.credentials(first.credential, first.target);
+      if (!credential) {
+        this.#waiting(first, `Waiting for the credential "${first.credential}" to be known again.`);
+        continue;
+      }
       try {
         for (let step = 0; step < MAX_STEPS; step++) {
-          action = recover(record, await world.read(record));
+          action = recover(record, await world.read(record, credential));
           if (action.kind === 'none' || action.kind === 'wait') {
             waitingFor = action.kind === 'wait' ? action.reason : undefined;
             break;
           }
-          const next = await this.#do(record, action, world, quiet);
+          const next = await this.#do(record, action, world, quiet, credential);
           if (typeof next === 'string') {
             waitingFor = next;
             break;
@@ -152,14 +155,17 @@ export class Settler {
     action: Exclude<Action, { kind: 'none' | 'wait' }>,
     world: WorldReader,
     quiet: boolean,
+    credential: ManagedCredential,
   ): Promise<RotationRecord | string> {
-    const { journal, status, log, connection, tokens } = this.#o;
+    const { journal, status, log, connection } = this.#o;
     if (action.kind === 'switch') {
+      // Only the add-on's own credential has a live connection to switch.
+      if (!credential.switchTo) return record;
       failpoint('rotation.switch.before');
-      const outcome = await tokens.refresh({ fresh: true });
+      const outcome = await credential.switchTo(record.minted?.refreshTokenId);
       failpoint('rotation.switch.after');
       world.forget();
-      if (tokens.peek()?.refreshTokenId !== record.minted?.refreshTokenId)
+      if (!outcome.switched)
         return `Waiting for the add-on to switch to the new token: ${outcome.message}`;
       return record;
     }
@@ -189,7 +195,8 @@ export class Settler {
     const line = `Rotation "${record.clientName}": ${next.state.kind}: ${action.next.note}`;
     if (quiet) log.debug(line);
     else {
-      status.event(level, 'rotation', action.next.note);
+      const who = record.credential === 'addon' ? '' : `${credential.label}: `;
+      status.event(level, 'rotation', `${who}${action.next.note}`);
       log[level](line);
     }
     this.#o.changed();
@@ -235,7 +242,8 @@ function describeAction(action: Exclude<Action, { kind: 'none' | 'wait' }>): str
 /** What recover() needs, read once per pass and again after a step that changes it. */
 class WorldReader {
   readonly #o: SettlerOptions;
-  #ssm: World['ssm'] | undefined;
+  /** What each credential's target holds, read once per pass. */
+  readonly #ssm = new Map<string, World['ssm']>();
   #ha: World['ha'] | undefined;
   /** Why SSM or Home Assistant did not answer, for `waitingFor` (e.g. the IAM action AccessDenied names). */
   readonly #errors = new Map<'SSM' | 'Home Assistant', string>();
@@ -253,33 +261,23 @@ class WorldReader {
     this.#ha = undefined;
   }
 
-  async read(record: RotationRecord): Promise<World> {
+  async read(record: RotationRecord, credential: ManagedCredential): Promise<World> {
     // Whether a mint happened is HA's to say: SSM is not asked (reads cost money and quota).
-    if (record.state.kind !== 'minting') this.#ssm ??= await this.#readSsm();
+    if (record.state.kind !== 'minting' && !this.#ssm.has(credential.id))
+      this.#ssm.set(
+        credential.id,
+        await readTarget(credential, (error) => this.#errors.set('SSM', messageOf(error))),
+      );
     this.#ha ??= await this.#readHa();
+    const ssm = this.#ssm.get(credential.id) ?? 'unknown';
     return {
       haUser: this.#haUser,
       now: this.#o.clock.now(),
-      ssm: this.#ssm ?? 'unknown',
+      ssm,
       ha: this.#ha,
-      inUse: this.#o.tokens.peek()?.refreshTokenId,
-      graceMinutes: this.#o.graceMinutes,
+      inUse: credential.inUse(ssm === 'unknown' ? undefined : ssm.refreshTokenId),
+      graceMinutes: credential.policy.graceMinutes,
     };
-  }
-
-  async #readSsm(): Promise<World['ssm']> {
-    let value: string;
-    try {
-      value = (await this.#o.ssm.read()).value;
-    } catch (error) {
-      this.#errors.set('SSM', messageOf(error));
-      return 'unknown';
-    }
-    try {
-      return { refreshTokenId: Token.parse(value, 'the parameter').refreshTokenId };
-    } catch {
-      return { refreshTokenId: undefined }; // not a token: certainly none of ours
-    }
   }
 
   async #readHa(): Promise<World['ha']> {
@@ -292,5 +290,25 @@ class WorldReader {
       this.#errors.set('Home Assistant', messageOf(error));
       return 'unknown';
     }
+  }
+}
+
+/** What a credential's target holds, as recover() sees it; a missing parameter holds no token. */
+async function readTarget(
+  credential: ManagedCredential,
+  failed: (error: unknown) => void,
+): Promise<World['ssm']> {
+  let held: { value: string } | 'missing';
+  try {
+    held = await credential.target.read();
+  } catch (error) {
+    failed(error);
+    return 'unknown';
+  }
+  if (held === 'missing') return { refreshTokenId: undefined };
+  try {
+    return { refreshTokenId: Token.parse(held.value, 'the parameter').refreshTokenId };
+  } catch {
+    return { refreshTokenId: undefined }; // not a token: certainly none of ours
   }
 }

@@ -87,6 +87,47 @@ export interface RotationRecordInfo {
   waitingFor?: string;
 }
 
+/**
+ * One consumer token (docs/rotation.md, "Consumers"). The alerts in Home
+ * Assistant read this shape from /api/status: keep it stable, add fields only.
+ */
+export interface ConsumerInfo {
+  name: string;
+  parameter: string;
+  /** False once the consumer left the options: its token lives on until a person revokes it. */
+  configured: boolean;
+  state: ConsumerState;
+  /** The state in words, with what to do. */
+  reason: string;
+  /** `minted` by the add-on, `adopted` (the add-on's user's token it did not mint), `foreign` (another user's). */
+  origin?: 'minted' | 'adopted' | 'foreign';
+  masked?: string;
+  fingerprint?: string;
+  version?: number;
+  issuedAt?: string;
+  expiresAt?: string;
+  nextRotationAt?: string;
+  lastUsedAt?: string;
+  lastUsedIp?: string;
+  /** Set when the token was last used from an address never seen for this consumer before. */
+  newAddress?: string;
+  rotating: boolean;
+  /** What an unfinished rotation of this consumer waits for. */
+  waitingFor?: string;
+  checkedAt?: string;
+}
+
+export const CONSUMER_STATES = [
+  'ok',
+  'expiring',
+  'unused',
+  'rejected',
+  'missing parameter',
+  'failing',
+  'not configured',
+] as const;
+export type ConsumerState = (typeof CONSUMER_STATES)[number];
+
 export type EventLevel = 'info' | 'warning' | 'error';
 
 export interface StatusEvent {
@@ -110,6 +151,8 @@ export interface StatusSnapshot {
   connection?: ConnectionInfo;
   schedules: ScheduleInfo[];
   rotation?: RotationInfo;
+  /** One entry per consumer token, configured ones first (in the options' order). */
+  consumers: ConsumerInfo[];
   events: StatusEvent[];
 }
 
@@ -130,6 +173,7 @@ export class StatusModel {
   #connection: ConnectionInfo | undefined;
   readonly #schedules = new Map<string, ScheduleInfo>();
   #rotation: RotationInfo | undefined;
+  #consumers: ConsumerInfo[] = [];
   #events: StatusEvent[] = [];
   readonly #listeners = new Set<StatusListener>();
   readonly #counters = new Map<string, number>();
@@ -221,6 +265,11 @@ export class StatusModel {
     this.#changed();
   }
 
+  updateConsumers(consumers: readonly ConsumerInfo[]): void {
+    this.#consumers = [...consumers];
+    this.#changed();
+  }
+
   updateSchedule(info: ScheduleInfo): void {
     this.#schedules.set(info.name, { ...this.#schedules.get(info.name), ...info });
     this.#changed();
@@ -255,6 +304,7 @@ export class StatusModel {
       connection: this.#connection,
       schedules: [...this.#schedules.values()],
       rotation: this.#rotation,
+      consumers: this.#consumers,
       events: this.#events,
     };
   }

@@ -3,7 +3,9 @@
 // config.yaml's defaults, check each against its schema type, refuse unknown
 // and missing required options, and write the result to options.json.
 
-export type Schema = Record<string, string>;
+/** A type string, or a list of one dict of type strings (a list of dicts). */
+export type SchemaType = string | [Record<string, string>];
+export type Schema = Record<string, SchemaType>;
 
 const RE_INT = /^int(?:\((-?\d+)?,(-?\d+)?\))?$/;
 const RE_LIST = /^list\((.+)\)$/;
@@ -23,14 +25,40 @@ export function supervisorOptions(
       errors.push(`Unknown option '${key}'`);
       continue;
     }
-    const error = check(type.replace(/\?$/, ''), value);
-    if (error) errors.push(`${key}: ${error}`);
-    else options[key] = value;
+    const problems = Array.isArray(type)
+      ? checkList(type[0], value)
+      : check(type.replace(/\?$/, ''), value);
+    const list = typeof problems === 'string' ? [problems] : (problems ?? []);
+    for (const error of list) errors.push(`${key}${error.startsWith('[') ? '' : ': '}${error}`);
+    if (list.length === 0) options[key] = value;
   }
   for (const [key, type] of Object.entries(schema)) {
-    if (!type.endsWith('?') && !(key in merged)) errors.push(`Missing option '${key}'`);
+    if (!Array.isArray(type) && !type.endsWith('?') && !(key in merged))
+      errors.push(`Missing option '${key}'`);
   }
   return { options, errors };
+}
+
+/** _nested_validate_list + _nested_validate_dict: each element against the dict; missing required keys. */
+function checkList(dict: Record<string, string>, value: unknown): string[] {
+  if (!Array.isArray(value)) return ['not a list'];
+  const errors: string[] = [];
+  value.forEach((element, i) => {
+    if (typeof element !== 'object' || element === null || Array.isArray(element)) {
+      errors.push(`[${i}]: not a dict`);
+      return;
+    }
+    for (const [key, v] of Object.entries(element)) {
+      const type = dict[key];
+      if (type === undefined) continue; // the Supervisor warns and drops it
+      const error = check(type.replace(/\?$/, ''), v);
+      if (error) errors.push(`[${i}].${key}: ${error}`);
+    }
+    for (const [key, type] of Object.entries(dict)) {
+      if (!type.endsWith('?') && !(key in element)) errors.push(`[${i}]: missing option '${key}'`);
+    }
+  });
+  return errors;
 }
 
 function check(type: string, value: unknown): string | undefined {

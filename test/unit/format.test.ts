@@ -11,6 +11,7 @@ const base: StatusSnapshot = {
   problems: [],
   notices: [],
   schedules: [],
+  consumers: [],
   events: [],
 };
 

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { DEFAULTS, OPTION_NAMES } from '../../src/options.js';
-import { supervisorOptions } from '../support/supervisor-options.js';
+import { type Schema, supervisorOptions } from '../support/supervisor-options.js';
 
 // config.yaml (what the Supervisor validates and shows), translations/en.yaml
 // (the Options tab's labels), DOCS.md (the Documentation tab) and the
@@ -15,7 +15,7 @@ const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta
 const exists = (path: string) => existsSync(new URL(`../../${path}`, import.meta.url));
 const config = parse(read('config.yaml')) as {
   options: Record<string, unknown>;
-  schema: Record<string, string>;
+  schema: Schema;
   [key: string]: unknown;
 };
 const translations = parse(read('translations/en.yaml')) as {
@@ -168,7 +168,10 @@ describe('the add-on manifest', () => {
 
   test('every schema type is one the Supervisor parses, and every default fits its schema', () => {
     for (const [name, type] of Object.entries(config.schema)) {
-      expect(type, name).toMatch(SCHEMA_TYPE);
+      // A list of dicts: one dict of element types (supervisor/addons/validate.py SCHEMA_ELEMENT).
+      const types = Array.isArray(type) ? Object.values(type[0]) : [type];
+      expect(Array.isArray(type) ? type.length : 1, name).toBe(1);
+      for (const t of types) expect(t, name).toMatch(SCHEMA_TYPE);
     }
     expect(Object.keys(config.options).filter((name) => !(name in config.schema))).toEqual([]);
     expect(supervisorOptions(config.schema, config.options, {}).errors).toEqual([]);
@@ -189,6 +192,8 @@ describe('the add-on manifest', () => {
   test('defaults agree between config.yaml and the parser; optional options have none', () => {
     expect(config.options).toEqual(DEFAULTS);
     for (const [name, type] of Object.entries(config.schema)) {
+      // A list is never required by the Supervisor; it has a default ([]) here.
+      if (Array.isArray(type)) continue;
       expect(type.endsWith('?'), `${name} is optional exactly when it has no default`).toBe(
         !(name in config.options),
       );
@@ -198,8 +203,25 @@ describe('the add-on manifest', () => {
   test('secrets are password fields, so the Options tab masks them', () => {
     for (const name of SECRETS) expect(config.schema[name]).toBe('password?');
     for (const [name, type] of Object.entries(config.schema)) {
-      if (!SECRETS.includes(name)) expect(type.startsWith('password'), name).toBe(false);
+      if (!SECRETS.includes(name) && typeof type === 'string')
+        expect(type.startsWith('password'), name).toBe(false);
     }
+  });
+
+  test('a consumers list the Supervisor accepts is one the parser accepts, and the reverse for a bad one', () => {
+    const good = {
+      consumers: [
+        { name: 'alexa-skill', ssm_parameter: '/home-assistant/consumers/alexa-skill' },
+        { name: 'nas_2', ssm_parameter: '/ha/nas', lifespan_days: 30, grace_minutes: 5 },
+      ],
+    };
+    expect(supervisorOptions(config.schema, config.options, good).errors).toEqual([]);
+    const bad = { consumers: [{ name: 'Alexa Skill', lifespan_days: 0 }] };
+    expect(supervisorOptions(config.schema, config.options, bad).errors).toEqual([
+      'consumers[0].name: does not match',
+      'consumers[0].lifespan_days: below 1',
+      "consumers[0]: missing option 'ssm_parameter'",
+    ]);
   });
 
   test('list types offer exactly what the parser accepts', () => {
@@ -240,7 +262,8 @@ describe('the add-on manifest', () => {
     const actions = (p: { Statement: Statement[] }) =>
       p.Statement.flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
 
-    expect(policies).toHaveLength(4); // read, read + rotate; each with aws/ssm or a key of your own
+    // read, read + rotate; each with aws/ssm or a key of your own; and the consumers' path
+    expect(policies).toHaveLength(5);
     for (const policy of policies) {
       expect(policy.Version).toBe('2012-10-17');
       expect(actions(policy)).toContain('ssm:GetParameter');
@@ -255,7 +278,23 @@ describe('the add-on manifest', () => {
         }
       }
     }
-    const rotate = policies.filter((p) => actions(p).includes('ssm:PutParameter'));
+    const consumers = policies.filter((p) => actions(p).includes('ssm:GetParameters'));
+    expect(consumers).toHaveLength(1);
+    expect(actions(consumers[0] as (typeof policies)[number])).toEqual(
+      expect.arrayContaining([
+        'ssm:GetParameter',
+        'ssm:GetParameters',
+        'ssm:PutParameter',
+        'ssm:AddTagsToResource',
+        'ssm:DescribeParameters',
+      ]),
+    );
+    expect(consumers[0]?.Statement[0]?.Resource).toMatch(
+      /:parameter\/home-assistant\/consumers\/\*$/,
+    );
+    const rotate = policies.filter(
+      (p) => actions(p).includes('ssm:PutParameter') && !consumers.includes(p),
+    );
     expect(rotate).toHaveLength(2);
     for (const policy of rotate) expect(actions(policy)).toContain('ssm:DescribeParameters');
     const ownKey = policies.filter((p) => actions(p).some((a) => a.startsWith('kms:')));

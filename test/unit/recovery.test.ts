@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { RotationRecord, RotationState } from '../../src/rotation/record.js';
+import type { RotationRecord, RotationState, TokenRef } from '../../src/rotation/record.js';
 import { type Action, recover, type World } from '../../src/rotation/recovery.js';
 
 // recover() is the one decision of what a rotation does next (docs/rotation.md,
@@ -216,5 +216,61 @@ describe('recover()', () => {
       reason: expect.stringMatching(/user user-2, not user-1/),
     });
     expect(summary(recover(r, { ...w, haUser: 'user-1' }))).toBe('record rolled-back');
+  });
+});
+
+describe('a consumer credential', () => {
+  const consumer = (state: RotationState, replaced: TokenRef = OLD): RotationRecord => ({
+    ...record(state),
+    credential: 'consumer:alexa',
+    target: '/c/alexa',
+    replaced,
+  });
+  // For a consumer "in use" is what its parameter holds: the settle worker passes that.
+  const world = (ssm: World['ssm'], ha: World['ha'] = HA.both as World['ha']): World => ({
+    now: NOW,
+    ssm,
+    ha,
+    inUse: ssm === 'unknown' ? undefined : ssm.refreshTokenId,
+    graceMinutes: 1,
+  });
+
+  test('published: nothing to switch — straight to revoking the replaced token after the grace period', () => {
+    const action = recover(
+      consumer(STATES.published as RotationState),
+      world(SSM.new as World['ssm']),
+    );
+    expect(action).toMatchObject({ kind: 'record', next: { state: { kind: 'revoking' } } });
+  });
+
+  test('a first issue (nothing replaced) is done once published', () => {
+    const action = recover(
+      { ...consumer(STATES.published as RotationState), replaced: undefined },
+      world(SSM.new as World['ssm']),
+    );
+    expect(action).toMatchObject({ kind: 'record', next: { state: { kind: 'done' } } });
+  });
+
+  test("another user's token it replaced is never revoked, and the note says so", () => {
+    const action = recover(
+      consumer(STATES['revoking (due)'] as RotationState, { ...OLD, foreign: true }),
+      world(SSM.new as World['ssm']),
+    );
+    expect(action.kind).toBe('record');
+    if (action.kind !== 'record') return;
+    expect(action.next.state.kind).toBe('done');
+    expect(action.next.note).toMatch(/belongs to another Home Assistant user: not revoked/);
+  });
+
+  test('a minted token whose publish did not land into a missing parameter is revoked (rolled back)', () => {
+    const action = recover(
+      consumer(STATES.minted as RotationState),
+      world({ refreshTokenId: undefined }),
+    );
+    expect(action).toMatchObject({
+      kind: 'revoke',
+      token: NEW,
+      next: { state: { kind: 'rolled-back' } },
+    });
   });
 });

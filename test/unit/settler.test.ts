@@ -26,16 +26,26 @@ test('a waiting record is looked at less and less often, and waitingFor carries 
   const settler = new Settler({
     journal,
     connection: { connection: undefined },
-    tokens: { peek: () => undefined, refresh: async () => ({ ok: true, message: '' }) },
-    ssm: {
-      read: async () => {
-        reads++;
-        throw new SourceError(
-          'Access denied reading SSM parameter /x: allow ssm:GetParameter on it.',
-        );
+    // The add-on's credential, as the Rotator builds it: its target is the SSM parameter.
+    credentials: () => ({
+      id: 'addon',
+      label: "the add-on's token",
+      target: {
+        description: 'SSM parameter /x',
+        read: async () => {
+          reads++;
+          throw new SourceError(
+            'Access denied reading SSM parameter /x: allow ssm:GetParameter on it.',
+          );
+        },
+        publish: async () => undefined,
       },
-    },
-    graceMinutes: 15,
+      policy: { lifespanDays: 365, graceMinutes: 15 },
+      clientName: () => 'r',
+      inUse: () => undefined,
+      verify: async () => undefined,
+      toReplace: async () => ({ token: undefined }),
+    }),
     status: new StatusModel(clock),
     log: memoryLogger().log,
     clock,

@@ -1,6 +1,7 @@
 import type { FC } from 'hono/jsx';
 import type { ScheduleInfo, StatusSnapshot } from '../../status/status-model.js';
 import { CLIENT_SCRIPT } from './client.js';
+import { CONSUMER_SCRIPT, CONSUMER_STYLES, ConsumersCard } from './consumers.js';
 import { HelpCard, HistoryCard, type PageExtras } from './extras.js';
 import { age, ago, cronInWords, duration, headline, stateWords } from './format.js';
 import { STYLES } from './styles.js';
@@ -253,6 +254,7 @@ const EventsCard: FC<Props> = ({ s, now }) => (
 
 const Cards: FC<Props> = (p) => (
   <>
+    <ConsumersCard {...p} />
     <TokenCard {...p} />
     <ConnectionCard {...p} />
     <SchedulesCard {...p} />
@@ -280,7 +282,7 @@ export const Page: FC<Props & { nonce: string; base?: string }> = ({ nonce, base
       <title>HA Token Manager</title>
       {/* No favicon request: it would leave the ingress prefix. */}
       <link rel="icon" href="data:," />
-      <style nonce={nonce} dangerouslySetInnerHTML={{ __html: STYLES }} />
+      <style nonce={nonce} dangerouslySetInnerHTML={{ __html: STYLES + CONSUMER_STYLES }} />
     </head>
     <body>
       <header id="app-header">
@@ -313,7 +315,7 @@ export const Page: FC<Props & { nonce: string; base?: string }> = ({ nonce, base
         <Cards {...p} />
         <HelpCard extras={p.extras ?? {}} />
       </main>
-      <script nonce={nonce} dangerouslySetInnerHTML={{ __html: CLIENT_SCRIPT }} />
+      <script nonce={nonce} dangerouslySetInnerHTML={{ __html: CLIENT_SCRIPT + CONSUMER_SCRIPT }} />
     </body>
   </html>
 );

@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import { readPrivateJson, writePrivateFile } from '../files.js';
+
+// What the add-on remembers of each consumer across restarts, in
+// DATA_DIR/consumers.json (0600, replaced atomically): the token it last saw
+// in the parameter (id, masked form, fingerprint — never the value), the
+// addresses its token was used from, tokens known revoked (so a revoked
+// token is not sent to Home Assistant again to find out), and the next
+// scheduled rotation. Consumers removed from the options stay here until a
+// person revokes their token (docs/rotation.md, "Consumers").
+
+const FILE = 'consumers.json';
+/** Addresses kept per consumer: enough for a fleet behind a few NATs; the oldest go first. */
+const MAX_ADDRESSES = 50;
+const MAX_REVOKED = 20;
+
+export interface Remembered {
+  parameter: string;
+  refreshTokenId?: string;
+  masked?: string;
+  fingerprint?: string;
+  version?: number;
+  /** With a rotation_schedule: its first run after the token was issued or adopted (ISO). */
+  scheduledAt?: string;
+  /** Addresses Home Assistant reported this consumer's token used from. */
+  addresses: string[];
+  /** Refresh-token ids known dead: Home Assistant rejected them, or the add-on revoked them. */
+  revoked: string[];
+}
+
+export class ConsumerMemory {
+  readonly #file: string;
+  #entries = new Map<string, Remembered>();
+
+  constructor(dataDir: string) {
+    this.#file = join(dataDir, FILE);
+  }
+
+  /** Reads the file; returns a problem to report when it was damaged (then it starts empty). */
+  async load(): Promise<string | undefined> {
+    const read = await readPrivateJson(this.#file, parse);
+    if (read.kind === 'ok') this.#entries = read.value;
+    if (read.kind === 'damaged')
+      return `${read.problem}. The add-on forgets which addresses consumers were used from and which consumers were removed from the options; check the add-on's user's tokens in Home Assistant for "HA Token Manager:" entries nobody uses.`;
+    return undefined;
+  }
+
+  get(name: string): Remembered | undefined {
+    return this.#entries.get(name);
+  }
+
+  names(): string[] {
+    return [...this.#entries.keys()];
+  }
+
+  set(name: string, entry: Remembered): void {
+    this.#entries.set(name, {
+      ...entry,
+      addresses: entry.addresses.slice(-MAX_ADDRESSES),
+      revoked: entry.revoked.slice(-MAX_REVOKED),
+    });
+  }
+
+  forget(name: string): void {
+    this.#entries.delete(name);
+  }
+
+  save(): Promise<void> {
+    return writePrivateFile(this.#file, () =>
+      JSON.stringify({ version: 1, consumers: Object.fromEntries(this.#entries) }, null, 1),
+    );
+  }
+}
+
+function parse(value: unknown): Map<string, Remembered> {
+  const v = value as { version?: unknown; consumers?: Record<string, Remembered> };
+  if (v?.version !== 1 || typeof v.consumers !== 'object' || v.consumers === null)
+    throw new Error('not a consumers file of this release');
+  const out = new Map<string, Remembered>();
+  for (const [name, e] of Object.entries(v.consumers)) {
+    if (typeof e?.parameter !== 'string') throw new Error(`entry ${name} names no parameter`);
+    out.set(name, {
+      ...e,
+      addresses: Array.isArray(e.addresses) ? e.addresses.filter((a) => typeof a === 'string') : [],
+      revoked: Array.isArray(e.revoked) ? e.revoked.filter((a) => typeof a === 'string') : [],
+    });
+  }
+  return out;
+}
