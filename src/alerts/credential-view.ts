@@ -62,7 +62,15 @@ export function credentialName(id: string): string {
 function addonCredential(s: StatusSnapshot, o: ViewOptions): ManagedCredential {
   const problems: CredentialProblem[] = [];
   const token = s.token;
-  if (s.state === 'unauthorized') {
+  // The state can pass through `connecting`/`disconnected` while the add-on
+  // looks for a new token; the token manager's "Rejected by Home Assistant"
+  // stays until a new token is adopted, so the problem does not flap.
+  const rejected =
+    s.state === 'unauthorized' ||
+    (token?.lastError?.startsWith('Rejected by Home Assistant') === true &&
+      s.state !== 'connected' &&
+      s.state !== 'degraded');
+  if (rejected) {
     problems.push({
       kind: 'rejected',
       message: `Home Assistant rejected the add-on's token ${token?.masked ?? ''}, and ${token?.sourceDescription ?? 'its source'} still holds it. Create a new long-lived token and put it there.`,
@@ -75,16 +83,15 @@ function addonCredential(s: StatusSnapshot, o: ViewOptions): ManagedCredential {
       message: `${capitalize(token?.sourceDescription ?? 'the token source')} could not be read since ${unreadable}: ${token?.lastError ?? 'unknown error'}`,
     });
   }
-  const expiring =
-    s.state === 'unauthorized'
-      ? undefined
-      : expiryProblem(
-          `the add-on's token ${token?.masked ?? ''}`,
-          token?.expiresAt,
-          s.schedules.find((x) => x.name === 'rotation')?.nextRunAt,
-          token?.sourceDescription ?? 'its source',
-          o,
-        );
+  const expiring = rejected
+    ? undefined
+    : expiryProblem(
+        `the add-on's token ${token?.masked ?? ''}`,
+        token?.expiresAt,
+        s.schedules.find((x) => x.name === 'rotation')?.nextRunAt,
+        token?.sourceDescription ?? 'its source',
+        o,
+      );
   if (expiring) problems.push(expiring);
   const failed = rotationProblem(s, 'addon', o);
   if (failed) problems.push(failed);

@@ -129,7 +129,7 @@ describe('alerts in Home Assistant through the Supervisor', () => {
     const creates = supervisor.forwarded.filter(
       (r) => r.includes('persistent_notification/create') && r.includes(REJECTED_ID),
     );
-    expect(creates).toHaveLength(1);
+    expect(creates, creates.join('\n')).toHaveLength(1);
   });
 
   test('a token with 10 days left and no rotation planned: the expiry notification and the expiry sensor', async () => {

@@ -71,6 +71,22 @@ describe('the credential view', () => {
     expect(addon?.problems[0]?.message).toContain('SSM parameter /ha/token still holds it');
   });
 
+  test('rejected stays a problem while the add-on reconnects, until a new token is adopted', () => {
+    const { view, connected, status } = setup();
+    connected();
+    status.patchToken({ lastError: 'Rejected by Home Assistant: auth_invalid' });
+    status.setState('unauthorized', 'rejected');
+    status.setState('connecting', 'Connecting.');
+    expect(view()[0]?.state).toBe('rejected');
+    status.updateToken({
+      source: 'ssm',
+      sourceDescription: 'SSM parameter /ha/token',
+      masked: '••••n3w1',
+      lastError: undefined,
+    });
+    expect(view()[0]?.state).not.toBe('rejected');
+  });
+
   test('the source unreadable: a problem only after the grace of a few refresh runs', () => {
     const { view, connected, status, clock } = setup();
     connected();
