@@ -2,6 +2,9 @@ import { networkInterfaces } from 'node:os';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type ServerType, serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Alerts } from './alerts/alerts.js';
+import { HistoryRecorder } from './alerts/history.js';
+import { startAlerts, viewOptions } from './alerts/start.js';
 import { systemClock } from './clock.js';
 import type { ConsumerManager, ConsumerManagerOptions } from './consumers/manager.js';
 import { OptionsSource } from './credentials/options-source.js';
@@ -12,6 +15,8 @@ import { flushPrivateFiles } from './files.js';
 import { HaConnection } from './ha/connection.js';
 import { createTokenCheck } from './ha/rest.js';
 import { createApp } from './http/app.js';
+import type { PageExtras } from './http/page/extras.js';
+import { iamPolicy } from './http/page/iam-policy.js';
 import { createLogger, type Logger } from './log.js';
 import { type Config, loadOptions } from './options.js';
 import { Rotator } from './rotation/rotator.js';
@@ -33,6 +38,12 @@ interface Env {
   port: number;
   host: string;
   supervised: boolean;
+  /** The add-on's SUPERVISOR_TOKEN: the way into the Core API for alerts (docs/alerts.md). */
+  supervisorToken: string | undefined;
+  /** The Supervisor's address; a parameter so tests can stand in for it on loopback. */
+  supervisorUrl: string;
+  /** How often alerts look for a restarted Home Assistant, in ms. */
+  alertsCheckMs: number | undefined;
   ingressPeer: string;
   /** The Supervisor sets TZ to Home Assistant's time zone: schedules are read in it. */
   timezone: string | undefined;
@@ -50,6 +61,9 @@ function readEnv(env: NodeJS.ProcessEnv): Env {
     // Supervisor's proxy connects over the hassio network.
     host: env.HOST ?? (supervised ? '0.0.0.0' : '127.0.0.1'),
     supervised,
+    supervisorToken: env.SUPERVISOR_TOKEN || undefined,
+    supervisorUrl: (env.SUPERVISOR_URL ?? 'http://supervisor').replace(/\/+$/, ''),
+    alertsCheckMs: env.ALERTS_CHECK_MS ? Number(env.ALERTS_CHECK_MS) : undefined,
     // A parameter so tests can stand in for the Supervisor on loopback.
     ingressPeer: env.INGRESS_PEER ?? '172.30.32.2',
     timezone: env.TZ || undefined,
@@ -259,7 +273,12 @@ async function main(): Promise<void> {
     log.warning(`Failpoints armed: ${armedFailpoints().join(', ')}`);
 
   let work: CredentialWork | undefined;
+  let alerts: Alerts | undefined;
+  let history: HistoryRecorder | undefined;
+  // Filled in once the options are read.
+  const page: PageExtras = {};
   const app = createApp({
+    page,
     status,
     log: log.child('http'),
     clock: systemClock,
@@ -313,6 +332,8 @@ async function main(): Promise<void> {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Keep-alive connections (the page's live updates) would hold close() open.
     (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+    history?.stop();
+    await alerts?.stop();
     await work?.stop();
     await closed;
     await flushPrivateFiles(); // e.g. a rejected token recorded just before the signal
@@ -328,6 +349,31 @@ async function main(): Promise<void> {
     log.info(
       `Token source: ${options.config.tokenSource}; Home Assistant at ${options.config.homeAssistantUrl}`,
     );
+    history = new HistoryRecorder(systemClock, viewOptions(options.config, env.timezone));
+    history.watch(status);
+    page.history = () => history?.tracks() ?? [];
+    if (options.config.ssm)
+      page.iamPolicy = iamPolicy(
+        options.config.ssm,
+        options.config.rotation.schedule !== undefined,
+      );
+    page.alerts = env.supervisorToken
+      ? `Alerts go to Home Assistant through the Supervisor${options.config.notifications ? '' : ' (notifications off)'}.`
+      : 'Alerts in Home Assistant are off: no Supervisor (standalone).';
+    if (env.supervisorToken) {
+      alerts = startAlerts({
+        supervisorUrl: env.supervisorUrl,
+        supervisorToken: env.supervisorToken,
+        config: options.config,
+        status,
+        log: log.child('alerts'),
+        clock: systemClock,
+        timezone: env.timezone,
+        checkMs: env.alertsCheckMs,
+      });
+    } else {
+      log.info('Alerts in Home Assistant are off: no Supervisor (standalone)');
+    }
     work = await startCredentialWork(options.config, env.dataDir, status, log, env.timezone);
   } else {
     for (const problem of options.problems) log.error(`Option problem: ${problem}`);

@@ -16,6 +16,7 @@ export const DEFAULTS = {
   log_level: 'info',
   rotation_grace_minutes: 15,
   token_lifespan_days: 365,
+  notifications: true,
   consumers: [] as readonly never[],
   unused_alert_days: 30,
 } as const;
@@ -41,6 +42,8 @@ export interface Config {
   readonly refreshSchedule: string;
   readonly logLevel: LogLevel;
   readonly rotation: RotationConfig;
+  /** Persistent notifications in Home Assistant for problems (src/alerts/); entities and events stay. */
+  readonly notifications: boolean;
   /**
    * AWS settings for every SSM call (the source's and the consumers'): one
    * client, also when token_source is "options". Undefined when nothing uses SSM.
@@ -205,6 +208,7 @@ const schema = z
     log_level: z
       .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
       .default(DEFAULTS.log_level),
+    notifications: z.boolean({ error: 'must be true or false' }).default(DEFAULTS.notifications),
     consumers: z
       .array(consumer, { error: 'must be a list of consumers (name, ssm_parameter, …)' })
       .default([]),
@@ -414,6 +418,7 @@ export function parseOptions(raw: unknown, now: Date = new Date()): OptionsResul
       kmsKeyId: o.ssm_kms_key_id,
     },
     logLevel: o.log_level,
+    notifications: o.notifications,
     aws:
       o.aws_region !== undefined || o.token_source === 'ssm'
         ? {

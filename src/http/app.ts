@@ -7,6 +7,7 @@ import type { StatusModel } from '../status/status-model.js';
 import { type AllowedHostsOptions, allowedHosts } from './allowed-hosts.js';
 import { type IngressGuardOptions, ingressGuard } from './ingress-guard.js';
 import { createMetrics } from './metrics.js';
+import type { PageExtras } from './page/extras.js';
 import { renderPage, renderPartial } from './page/render.js';
 
 // The ingress prefix as Home Assistant sends it; anything else is ignored.
@@ -28,6 +29,8 @@ export interface AppDeps {
   guard?: IngressGuardOptions;
   /** Set when running standalone: only requests naming this server in Host are answered. */
   hosts?: AllowedHostsOptions;
+  /** The page's history, IAM policy and alerts line (src/http/page/extras.tsx). */
+  page?: PageExtras;
   /** What the action endpoints run; absent while misconfigured. */
   actions?: {
     refresh(): Promise<{ ok: boolean; message: string }>;
@@ -127,12 +130,12 @@ export function createApp(deps: AppDeps): Hono {
     const prefix = c.req.header('X-Ingress-Path');
     const base = prefix && INGRESS_PATH.test(prefix) ? `${prefix}/` : undefined;
     c.header('Cache-Control', 'no-store');
-    return c.html(renderPage(deps.status.snapshot(), deps.clock.now(), nonce, base));
+    return c.html(renderPage(deps.status.snapshot(), deps.clock.now(), nonce, base, deps.page));
   });
 
   app.get('/partial', (c) => {
     c.header('Cache-Control', 'no-store');
-    return c.html(renderPartial(deps.status.snapshot(), deps.clock.now()));
+    return c.html(renderPartial(deps.status.snapshot(), deps.clock.now(), deps.page));
   });
 
   app.get('/metrics', async (c) =>

@@ -2,12 +2,14 @@ import type { FC } from 'hono/jsx';
 import type { ScheduleInfo, StatusSnapshot } from '../../status/status-model.js';
 import { CLIENT_SCRIPT } from './client.js';
 import { CONSUMER_SCRIPT, CONSUMER_STYLES, ConsumersCard } from './consumers.js';
+import { HelpCard, HistoryCard, type PageExtras } from './extras.js';
 import { age, ago, cronInWords, duration, headline, stateWords } from './format.js';
 import { STYLES } from './styles.js';
 
 interface Props {
   s: StatusSnapshot;
   now: number;
+  extras?: PageExtras;
 }
 
 const Field: FC<{ label: string; children?: unknown }> = ({ label, children }) => (
@@ -114,7 +116,12 @@ const ConnectionCard: FC<Props> = ({ s, now }) => {
             <Field label="Next attempt">{ago(c.nextAttemptAt, now)}</Field>
           )}
           <Field label="Last error">
-            {c.lastError && `${c.lastError} (${ago(c.lastErrorAt, now)})`}
+            {c.lastError &&
+              (c.connected ? (
+                <span class="resolved">{`Resolved: ${c.lastError} (${ago(c.lastErrorAt, now)})`}</span>
+              ) : (
+                `${c.lastError} (${ago(c.lastErrorAt, now)})`
+              ))}
           </Field>
         </dl>
       ) : (
@@ -252,6 +259,7 @@ const Cards: FC<Props> = (p) => (
     <ConnectionCard {...p} />
     <SchedulesCard {...p} />
     <RotationCard {...p} />
+    <HistoryCard extras={p.extras ?? {}} now={p.now} />
     <EventsCard {...p} />
   </>
 );
@@ -277,7 +285,7 @@ export const Page: FC<Props & { nonce: string; base?: string }> = ({ nonce, base
       <style nonce={nonce} dangerouslySetInnerHTML={{ __html: STYLES + CONSUMER_STYLES }} />
     </head>
     <body>
-      <header>
+      <header id="app-header">
         <h1>HA Token Manager</h1>
       </header>
       <main>
@@ -291,7 +299,13 @@ export const Page: FC<Props & { nonce: string; base?: string }> = ({ nonce, base
               Refresh now
             </button>
             {p.s.rotation?.available && (
-              <button id="rotate" type="button" data-action="rotate" data-progress="Rotating…">
+              <button
+                id="rotate"
+                type="button"
+                data-action="rotate"
+                data-progress="Rotating…"
+                data-confirm="Rotate the token now? A new token goes into SSM; the one in use now is revoked after the grace period."
+              >
                 Rotate now
               </button>
             )}
@@ -299,6 +313,7 @@ export const Page: FC<Props & { nonce: string; base?: string }> = ({ nonce, base
           </div>
         </section>
         <Cards {...p} />
+        <HelpCard extras={p.extras ?? {}} />
       </main>
       <script nonce={nonce} dangerouslySetInnerHTML={{ __html: CLIENT_SCRIPT + CONSUMER_SCRIPT }} />
     </body>

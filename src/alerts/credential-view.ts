@@ -1,0 +1,234 @@
+import type { ConsumerInfo, StatusSnapshot } from '../status/status-model.js';
+
+// The one place that turns a status snapshot into the list of managed
+// credentials Home Assistant is told about. Notifications, entities and
+// events read only this list (docs/alerts.md): a new kind of credential (the
+// consumers' tokens) is added here and nowhere else. Pure: no I/O, time is a
+// parameter.
+
+export const PROBLEM_KINDS = [
+  'rejected',
+  'unreadable',
+  'expiring',
+  'unused',
+  'rotation-failed',
+] as const;
+export type ProblemKind = (typeof PROBLEM_KINDS)[number];
+
+export interface CredentialProblem {
+  kind: ProblemKind;
+  /** One or two sentences: what is wrong and what to do. Never a token. */
+  message: string;
+  /** Counts only once present this long (problem-ages.ts): the add-on may fix it by itself first. */
+  graceMs?: number;
+}
+
+/** What Home Assistant is told of one managed token; never its value. */
+export interface ManagedCredential {
+  /** Stable and safe in an entity id: `addon`, or a consumer's id. */
+  id: string;
+  name: string;
+  /** `ok`, the first problem's kind, `unknown` while nothing is known yet, `retired` for a consumer no longer in the options. */
+  state: 'ok' | 'unknown' | 'retired' | ProblemKind;
+  problems: CredentialProblem[];
+  masked?: string;
+  expiresAt?: string;
+  lastUsedAt?: string;
+  lastRotatedAt?: string;
+}
+
+export interface ViewOptions {
+  now: number;
+  /** How long the source may fail before it is a problem: a few refresh runs. */
+  unreadableAfterMs: number;
+  /** A token expiring sooner than this, with no rotation planned before, is a problem. */
+  expiryWarningMs: number;
+  /** A rotation unsettled for longer than this could not settle. */
+  unsettledAfterMs: number;
+}
+
+export const EXPIRY_WARNING_DAYS = 14;
+
+export function credentialView(s: StatusSnapshot, o: ViewOptions): ManagedCredential[] {
+  return [addonCredential(s, o), ...consumersOf(s).map((c) => consumerCredential(s, c, o))];
+}
+
+/** The add-on's own token, or a consumer's (`consumer:<name>`, the rotation journal's key). */
+export function credentialName(id: string): string {
+  return id === 'addon' ? "Add-on's token" : id.replace(/^consumer:/, '');
+}
+
+/** The add-on's own token, as the token manager, connection and rotation journal report it. */
+function addonCredential(s: StatusSnapshot, o: ViewOptions): ManagedCredential {
+  const problems: CredentialProblem[] = [];
+  const token = s.token;
+  // The state can pass through `connecting`/`disconnected` while the add-on
+  // looks for a new token; the token manager's "Rejected by Home Assistant"
+  // stays until a new token is adopted, so the problem does not flap.
+  const rejected =
+    s.state === 'unauthorized' ||
+    (token?.lastError?.startsWith('Rejected by Home Assistant') === true &&
+      s.state !== 'connected' &&
+      s.state !== 'degraded');
+  if (rejected) {
+    problems.push({
+      kind: 'rejected',
+      message: `Home Assistant rejected the add-on's token ${token?.masked ?? ''}, and ${token?.sourceDescription ?? 'its source'} still holds it. Create a new long-lived token and put it there.`,
+    });
+  }
+  const unreadable = unreadableSince(s);
+  if (unreadable !== undefined && o.now - Date.parse(unreadable) >= o.unreadableAfterMs) {
+    problems.push({
+      kind: 'unreadable',
+      message: `${capitalize(token?.sourceDescription ?? 'the token source')} could not be read since ${unreadable}: ${token?.lastError ?? 'unknown error'}`,
+    });
+  }
+  const expiring = rejected
+    ? undefined
+    : expiryProblem(
+        `the add-on's token ${token?.masked ?? ''}`,
+        token?.expiresAt,
+        s.schedules.find((x) => x.name === 'rotation')?.nextRunAt,
+        token?.sourceDescription ?? 'its source',
+        o,
+      );
+  if (expiring) problems.push(expiring);
+  const failed = rotationProblem(s, 'addon', o);
+  if (failed) problems.push(failed);
+  const known = token?.masked !== undefined;
+  return {
+    id: 'addon',
+    name: "Add-on's token",
+    state: problems[0]?.kind ?? (known ? 'ok' : 'unknown'),
+    problems,
+    masked: token?.masked,
+    expiresAt: token?.expiresAt,
+    // The last time Home Assistant accepted it on the add-on's connection.
+    lastUsedAt: s.connection?.connectedSince ?? token?.validatedAt,
+    lastRotatedAt: lastRotation(s, 'addon'),
+  };
+}
+
+/** A consumer's token (docs/rotation.md, "Consumers"), as the consumers manager judged it. */
+function consumerCredential(s: StatusSnapshot, c: ConsumerView, o: ViewOptions): ManagedCredential {
+  const id = `consumer:${c.name}`;
+  const problems: CredentialProblem[] = [];
+  const where = `SSM parameter ${c.parameter}`;
+  if (c.state === 'rejected') {
+    problems.push({
+      kind: 'rejected',
+      message: `Home Assistant rejected ${c.name}'s token ${c.masked ?? ''}, and ${where} still holds it. ${c.reason}`,
+      // The add-on publishes a new token by itself: only one that stays is news.
+      graceMs: 60_000,
+    });
+  }
+  if (c.state === 'failing' || c.state === 'missing parameter') {
+    problems.push({
+      kind: 'unreadable',
+      message: `${c.name}: ${c.reason}`,
+      graceMs: o.unreadableAfterMs,
+    });
+  }
+  const expiring = expiryProblem(
+    `the token ${c.masked ?? ''} of ${c.name}`,
+    c.expiresAt,
+    c.nextRotationAt,
+    where,
+    o,
+  );
+  if (expiring && c.configured && c.state !== 'rejected') problems.push(expiring);
+  if (c.state === 'unused') problems.push({ kind: 'unused', message: `${c.name}: ${c.reason}` });
+  const failed = rotationProblem(s, id, o);
+  if (failed) problems.push(failed);
+  return {
+    id,
+    name: c.name,
+    state: problems[0]?.kind ?? (!c.configured ? 'retired' : c.masked ? 'ok' : 'unknown'),
+    problems,
+    masked: c.masked,
+    expiresAt: c.expiresAt,
+    lastUsedAt: c.lastUsedAt,
+    lastRotatedAt: lastRotation(s, id),
+  };
+}
+
+function expiryProblem(
+  what: string,
+  expiresAt: string | undefined,
+  nextRotationAt: string | undefined,
+  where: string,
+  o: ViewOptions,
+): CredentialProblem | undefined {
+  if (!expiresAt) return undefined;
+  const left = Date.parse(expiresAt) - o.now;
+  // Planned: due in the future and before the expiry (an overdue one is not a plan).
+  const next = nextRotationAt === undefined ? Number.NaN : Date.parse(nextRotationAt);
+  const planned = next >= o.now && next < Date.parse(expiresAt);
+  if (left >= o.expiryWarningMs || planned) return undefined;
+  return {
+    kind: 'expiring',
+    message: `${capitalize(what)} expires on ${expiresAt.slice(0, 10)} (in ${Math.max(0, Math.floor(left / 86_400_000))} days) and no rotation is planned before. Rotate it now, or put a new token into ${where}.`,
+  };
+}
+
+/** What the view reads of a consumer (ConsumerInfo keeps this shape stable and only adds fields). */
+export type ConsumerView = Pick<
+  ConsumerInfo,
+  | 'name'
+  | 'parameter'
+  | 'configured'
+  | 'state'
+  | 'reason'
+  | 'masked'
+  | 'expiresAt'
+  | 'nextRotationAt'
+  | 'lastUsedAt'
+>;
+
+function consumersOf(s: StatusSnapshot): readonly ConsumerView[] {
+  return s.consumers ?? [];
+}
+
+/** Since when the source fails, while it does (a fallback stands in, or nothing does). */
+function unreadableSince(s: StatusSnapshot): string | undefined {
+  const error = s.token?.lastError;
+  if (!error || error.startsWith('Rejected by Home Assistant')) return undefined;
+  if (s.degradedSince) return s.degradedSince;
+  return s.state === 'disconnected' ? s.since : undefined;
+}
+
+function rotationProblem(
+  s: StatusSnapshot,
+  credential: string,
+  o: ViewOptions,
+): CredentialProblem | undefined {
+  const records = (s.rotation?.journal ?? []).filter((r) => r.credential === credential);
+  const last = records.at(-1);
+  if (!last) return undefined;
+  if (last.state === 'rolled-back' || last.state === 'abandoned') {
+    return {
+      kind: 'rotation-failed',
+      message: `The last rotation (${last.startedAt}) ${last.state === 'rolled-back' ? 'failed and was rolled back' : 'was given up'}: ${last.note ?? 'see the add-on log'}. The old token is still in use; try Rotate now on the add-on's page.`,
+    };
+  }
+  const unsettled = last.state !== 'done' && last.state !== 'revoking';
+  if (unsettled && o.now - Date.parse(last.updatedAt) >= o.unsettledAfterMs) {
+    return {
+      kind: 'rotation-failed',
+      message: `The rotation started ${last.startedAt} could not settle (${last.state}${last.waitingFor ? `, waiting for ${last.waitingFor}` : ''}). It is retried by itself; check the add-on's page.`,
+    };
+  }
+  return undefined;
+}
+
+/** When the newest token that replaced another went into use. */
+function lastRotation(s: StatusSnapshot, credential: string): string | undefined {
+  const done = (s.rotation?.journal ?? []).filter(
+    (r) => r.credential === credential && (r.state === 'revoking' || r.state === 'done'),
+  );
+  return done.at(-1)?.startedAt;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

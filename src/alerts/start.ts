@@ -1,0 +1,87 @@
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { Config } from '../options.js';
+import { shortestInterval, upcomingRuns } from '../schedule/cron-check.js';
+import type { StatusModel } from '../status/status-model.js';
+import { Alerts } from './alerts.js';
+import { CoreApi } from './core-api.js';
+import { EXPIRY_WARNING_DAYS, type ViewOptions } from './credential-view.js';
+
+// Builds the alerts (docs/alerts.md) from the options and the Supervisor's
+// address, and finds the add-on's page for the notifications' links.
+
+/** The slug in config.yaml; installed from a repository the Supervisor prefixes it (`1a2b3c4d_…`). */
+const CONFIG_SLUG = 'ha_token_manager';
+
+/**
+ * The add-on's page in Home Assistant's frontend. Since add-ons became apps
+ * (2026.2) the frontend opens an app's ingress page at `/app/<slug>` (its
+ * "Open web UI" button; hass_frontend 20261028.4 in 2026.11 has no
+ * `/hassio/ingress` route left); before, at `/hassio/ingress/<slug>`.
+ */
+export function panelPath(slug: string, coreVersion: string | undefined): string {
+  const [year, month] = (coreVersion ?? '').split('.').map(Number);
+  const apps =
+    year !== undefined && month !== undefined && (year > 2026 || (year === 2026 && month >= 2));
+  return apps ? `/app/${slug}` : `/hassio/ingress/${slug}`;
+}
+
+export interface AlertsSetup {
+  supervisorUrl: string;
+  supervisorToken: string;
+  config: Config;
+  status: StatusModel;
+  log: Logger;
+  clock: Clock;
+  timezone: string | undefined;
+  checkMs?: number;
+}
+
+/** The thresholds of the credential view for these options. */
+export function viewOptions(
+  config: Config,
+  timezone: string | undefined,
+): Omit<ViewOptions, 'now'> {
+  const interval = shortestInterval(upcomingRuns(config.refreshSchedule, 4, timezone)) ?? 3_600_000;
+  return {
+    // "A few refresh runs", at least a minute, at most an hour.
+    unreadableAfterMs: Math.min(3_600_000, Math.max(60_000, 3 * interval)),
+    expiryWarningMs: EXPIRY_WARNING_DAYS * 86_400_000,
+    unsettledAfterMs: 15 * 60_000,
+  };
+}
+
+export function startAlerts(s: AlertsSetup): Alerts {
+  const api = new CoreApi({ supervisorUrl: s.supervisorUrl, token: s.supervisorToken });
+  let slug = CONFIG_SLUG;
+  let coreVersion: string | undefined;
+  const alerts = new Alerts({
+    api,
+    status: s.status,
+    log: s.log,
+    clock: s.clock,
+    notifications: s.config.notifications,
+    view: viewOptions(s.config, s.timezone),
+    // Home Assistant's frontend route for an add-on's ingress panel.
+    pageUrl: () => panelPath(slug, coreVersion),
+    checkMs: s.checkMs,
+  });
+  // The real slug and Core's version, before the first notification if the Supervisor answers quickly.
+  const slugKnown = api
+    .supervisor('/addons/self/info')
+    .then((info) => {
+      if (typeof info.slug === 'string' && /^[a-z0-9_]+$/.test(info.slug)) slug = info.slug;
+    })
+    .catch((error) =>
+      s.log.warning(`Could not ask the Supervisor for the add-on's slug; links use ${slug}`, error),
+    );
+  const versionKnown = api
+    .config()
+    .then((config) => {
+      coreVersion = config.version;
+    })
+    .catch(() => undefined); // Core is down: the alerts loop reports it, the link uses the older form.
+  void Promise.all([slugKnown, versionKnown]).finally(() => alerts.start());
+  if (!s.config.notifications) s.log.info('Notifications in Home Assistant are off (option)');
+  return alerts;
+}

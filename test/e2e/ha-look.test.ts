@@ -1,0 +1,180 @@
+import { mkdir } from 'node:fs/promises';
+import type { Browser, Frame, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { useAddons } from '../support/addon-session.js';
+import { launchBrowser } from '../support/browser.js';
+import { IngressProxy } from '../support/ingress-proxy.js';
+import { sharedHa } from '../support/shared-ha.js';
+import { putToken, ssmAddonOptions, TEST_AWS, uniqueParameter } from '../support/ssm.js';
+import { useSsm } from '../support/ssm-session.js';
+
+// The page measured against Home Assistant's own frontend (home-assistant/
+// frontend: ha-card has a 1 px outline and no shadow; primary #03a9f4, dark
+// primary #0288d1; the dark theme's header #101e24; pill buttons with
+// sentence-case labels; Roboto), in Debian's Chromium through a loopback
+// stand-in for ingress; and screenshots.
+const ha = sharedHa();
+const addons = useAddons();
+const ssm = useSsm();
+const SHOTS = 'test-results/screenshots';
+const SUPERVISED = { SUPERVISOR_TOKEN: 'supervisor-token-canary-look', INGRESS_PEER: '127.0.0.2' };
+let browser: Browser;
+let target = 'http://127.0.0.1:1';
+let proxy: IngressProxy;
+
+beforeAll(async () => {
+  addons.secret(SUPERVISED.SUPERVISOR_TOKEN, TEST_AWS.secretAccessKey);
+  browser = await launchBrowser();
+  proxy = await IngressProxy.start(() => target);
+  await mkdir(SHOTS, { recursive: true });
+}, 600_000);
+afterAll(async () => {
+  await browser?.close();
+  await proxy?.close();
+});
+
+/** An add-on with its token in SSM (so Rotate now and the IAM policy show), behind the ingress stand-in. */
+async function ssmAddon() {
+  ssm.proxy.mode = { kind: 'pass' };
+  const parameter = uniqueParameter();
+  const token = addons.secret(await ha.mint(30));
+  await putToken(ssm.moto, parameter, token);
+  const addon = await addons.start(ssmAddonOptions(ha.url, ssm.proxy.url, parameter), {
+    // SUPERVISOR_URL points nowhere: alerts fail quietly, the page is what is tested here.
+    env: { ...SUPERVISED, SUPERVISOR_URL: 'http://127.0.0.1:1' },
+  });
+  target = addon.url;
+  addon.base = `${proxy.url}${proxy.prefix}`;
+  await addon.waitForStatus('connected', (s) => s.state === 'connected');
+  return { addon, parameter };
+}
+
+async function open(scheme: 'light' | 'dark', width: number, haTheme?: { dark: boolean }) {
+  const page = await browser.newPage({ viewport: { width, height: 900 }, colorScheme: scheme });
+  if (haTheme) {
+    await page.addInitScript(
+      `localStorage.setItem('selectedTheme', ${JSON.stringify(JSON.stringify({ theme: 'default', ...haTheme }))})`,
+    );
+  }
+  await page.goto(proxy.pageUrl);
+  await expect.poll(() => page.locator('#overall .badge').textContent()).toBe('Connected');
+  return page;
+}
+
+/** A computed style property of the first match (a string runs in the page, where the DOM lives). */
+const css = (page: Page | Frame, selector: string, property: string) =>
+  page.evaluate<string>(
+    `getComputedStyle(document.querySelector(${JSON.stringify(selector)})).getPropertyValue(${JSON.stringify(property)})`,
+  );
+
+describe('the page looks like Home Assistant', () => {
+  test('cards with a 1 px border and no shadow, the primary colour, pill buttons in sentence case, Roboto', async () => {
+    await ssmAddon();
+    const page = await open('light', 1200);
+    expect(await css(page, '.card', 'border-top-width')).toBe('1px');
+    expect(await css(page, '.card', 'box-shadow')).toBe('none');
+    expect(await css(page, 'header', 'background-color')).toBe('rgb(2, 136, 209)');
+    expect(await css(page, 'button#refresh', 'border-radius')).toBe('18px');
+    expect(await css(page, 'button#refresh', 'text-transform')).toBe('none');
+    expect(await page.locator('button#rotate').textContent()).toBe('Rotate now');
+    expect(await css(page, 'body', 'font-family')).toMatch(/^Roboto/);
+    await page.close();
+  });
+
+  test('dark mode follows the Home Assistant theme over the system setting, else the system', async () => {
+    await ssmAddon();
+    const haDark = await open('light', 1200, { dark: true });
+    expect(await haDark.locator('html').getAttribute('data-theme')).toBe('dark');
+    expect(await css(haDark, 'header', 'background-color')).toBe('rgb(16, 30, 36)');
+    await haDark.close();
+    const haLight = await open('dark', 1200, { dark: false });
+    expect(await css(haLight, 'header', 'background-color')).toBe('rgb(2, 136, 209)');
+    await haLight.close();
+    const system = await open('dark', 1200);
+    expect(await system.locator('html').getAttribute('data-theme')).toBeNull();
+    expect(await css(system, 'header', 'background-color')).toBe('rgb(16, 30, 36)');
+    await system.close();
+  });
+
+  test('in Home Assistant’s frame on a phone there is no second title bar; on a desktop there is', async () => {
+    await ssmAddon();
+    for (const [width, display] of [
+      [360, 'none'],
+      [1200, 'flex'],
+    ] as const) {
+      const page = await browser.newPage({ viewport: { width, height: 800 } });
+      // A host page on the ingress origin, as Home Assistant's frontend is (the page may only be framed by its own origin).
+      const host = `${proxy.url}/frame-host.html`;
+      await page.route(host, (route) =>
+        route.fulfill({
+          contentType: 'text/html',
+          body: `<iframe src="${proxy.pageUrl}" style="border:0;width:100%;height:780px"></iframe>`,
+        }),
+      );
+      await page.goto(host);
+      const frame = await (await page.waitForSelector('iframe')).contentFrame();
+      await frame?.waitForSelector('html.embedded');
+      expect(frame && (await css(frame, 'header', 'display'))).toBe(display);
+      await page.close();
+    }
+  });
+
+  test('Rotate now asks first: cancelled, nothing is sent; confirmed, it rotates', async () => {
+    await ssmAddon();
+    const page = await open('light', 1200);
+    const posts: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST') posts.push(new URL(r.url()).pathname);
+    });
+    const dialogs: string[] = [];
+    page.once('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    await page.locator('button#rotate').click();
+    await expect.poll(() => dialogs.length).toBe(1);
+    expect(dialogs[0]).toMatch(/^Rotate the token now\?/);
+    expect(posts).toEqual([]);
+    page.once('dialog', (d) => void d.accept());
+    await page.locator('button#rotate').click();
+    await expect
+      .poll(() => page.locator('#action-result').textContent(), { timeout: 30_000 })
+      .toMatch(/^Done: /);
+    expect(posts).toEqual([`${proxy.prefix}/api/rotate`]);
+    await page.close();
+  });
+
+  test('a link to the Security page, the IAM policy with the parameter ARN, the 24-hour history as inline SVG', async () => {
+    const { parameter } = await ssmAddon();
+    const page = await open('light', 1200);
+    const link = page.locator('a[href="/profile/security"]');
+    expect(await link.getAttribute('target')).toBe('_top');
+    const policy = JSON.parse((await page.locator('#iam-policy').textContent()) ?? '');
+    expect(policy.Statement[0].Resource).toBe(
+      `arn:aws:ssm:${TEST_AWS.region}:<your-account-id>:parameter${parameter}`,
+    );
+    expect(await page.locator('#history svg rect.bar-ok').count()).toBeGreaterThan(0);
+    await page.close();
+  });
+
+  test('screenshots: light and dark, desktop and 360 px', async () => {
+    await ssmAddon();
+    for (const scheme of ['light', 'dark'] as const) {
+      for (const [name, width] of [
+        ['desktop', 1200],
+        ['phone', 360],
+      ] as const) {
+        const page = await open(scheme, width);
+        const overflow = await page.evaluate<number>(
+          'document.documentElement.scrollWidth - window.innerWidth',
+        );
+        expect(overflow, `${scheme} ${name} scrolls sideways`).toBeLessThanOrEqual(0);
+        await page.screenshot({
+          path: `${SHOTS}/ha-look-addon-${scheme}-${name}.png`,
+          fullPage: true,
+        });
+        await page.close();
+      }
+    }
+  });
+});

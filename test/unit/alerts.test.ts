@@ -1,0 +1,247 @@
+import { describe, expect, test } from 'vitest';
+import { BusEventDiff } from '../../src/alerts/bus-events.js';
+import type { CoreApi } from '../../src/alerts/core-api.js';
+import { credentialView, type ViewOptions } from '../../src/alerts/credential-view.js';
+import { EntityPublisher, entityStates } from '../../src/alerts/entities.js';
+import { desiredNotifications, Notifier } from '../../src/alerts/notifications.js';
+import { panelPath } from '../../src/alerts/start.js';
+import { StatusModel } from '../../src/status/status-model.js';
+import { FakeClock } from '../support/fakes.js';
+
+const DAY = 86_400_000;
+
+function setup() {
+  const clock = new FakeClock();
+  const status = new StatusModel(clock);
+  const view = (extra: Partial<ViewOptions> = {}) =>
+    credentialView(status.snapshot(), {
+      now: clock.now(),
+      unreadableAfterMs: 15 * 60_000,
+      expiryWarningMs: 14 * DAY,
+      unsettledAfterMs: 15 * 60_000,
+      ...extra,
+    });
+  const connected = (expiresInDays = 100) => {
+    status.updateToken({
+      source: 'ssm',
+      sourceDescription: 'SSM parameter /ha/token',
+      masked: '••••x9Qk',
+      expiresAt: new Date(clock.now() + expiresInDays * DAY).toISOString(),
+    });
+    status.updateConnection({
+      url: 'http://ha',
+      connected: true,
+      connectedSince: new Date(clock.now()).toISOString(),
+    });
+    status.setState('connected', 'Connected.');
+  };
+  return { clock, status, view, connected };
+}
+
+/** A CoreApi that records calls instead of making them. */
+function recordingApi() {
+  const calls: string[] = [];
+  const api = {
+    callService: async (domain: string, service: string, data: Record<string, unknown>) => {
+      calls.push(`${domain}.${service} ${String(data.notification_id)}`);
+    },
+    setState: async (entityId: string, state: string) => {
+      calls.push(`state ${entityId}=${state}`);
+    },
+  } as unknown as CoreApi;
+  return { api, calls };
+}
+
+describe('the credential view', () => {
+  test('healthy: state ok, no problems, masked token, expiry, last use', () => {
+    const { view, connected } = setup();
+    connected();
+    const [addon] = view();
+    expect(addon).toMatchObject({ id: 'addon', state: 'ok', problems: [], masked: '••••x9Qk' });
+    expect(addon?.expiresAt).toBeDefined();
+    expect(addon?.lastUsedAt).toBeDefined();
+  });
+
+  test('rejected and the source still holds it: a rejected problem naming the source, not the token', () => {
+    const { view, connected, status } = setup();
+    connected();
+    status.setState('unauthorized', 'Home Assistant rejected the token.');
+    const [addon] = view();
+    expect(addon?.state).toBe('rejected');
+    expect(addon?.problems[0]?.message).toContain('SSM parameter /ha/token still holds it');
+  });
+
+  test('rejected stays a problem while the add-on reconnects, until a new token is adopted', () => {
+    const { view, connected, status } = setup();
+    connected();
+    status.patchToken({ lastError: 'Rejected by Home Assistant: auth_invalid' });
+    status.setState('unauthorized', 'rejected');
+    status.setState('connecting', 'Connecting.');
+    expect(view()[0]?.state).toBe('rejected');
+    status.updateToken({
+      source: 'ssm',
+      sourceDescription: 'SSM parameter /ha/token',
+      masked: '••••n3w1',
+      lastError: undefined,
+    });
+    expect(view()[0]?.state).not.toBe('rejected');
+  });
+
+  test('the source unreadable: a problem only after the grace of a few refresh runs', () => {
+    const { view, connected, status, clock } = setup();
+    connected();
+    status.patchToken({ lastError: 'Access denied reading SSM parameter /ha/token' });
+    status.setDegraded('Access denied. Using the last-known-good token.');
+    expect(view()[0]?.problems).toEqual([]);
+    clock.advance(15 * 60_000);
+    expect(view()[0]?.problems.map((p) => p.kind)).toEqual(['unreadable']);
+    status.patchToken({ lastError: undefined });
+    status.setDegraded(undefined);
+    expect(view()[0]?.state).toBe('ok');
+  });
+
+  test('expiring within 14 days: a problem unless a rotation runs before the expiry', () => {
+    const { view, connected, status, clock } = setup();
+    connected(10);
+    expect(view()[0]?.problems[0]?.message).toMatch(/expires on .* \(in 10 days\) and no rotation/);
+    status.updateSchedule({
+      name: 'rotation',
+      expression: '0 3 * * 0',
+      nextRunAt: new Date(clock.now() + 3 * DAY).toISOString(),
+    });
+    expect(view()[0]?.state).toBe('ok');
+  });
+
+  test('a rolled-back rotation is a problem until a later rotation succeeds', () => {
+    const { view, connected, status } = setup();
+    connected();
+    const record = (clientName: string, state: string) => ({
+      credential: 'addon',
+      clientName,
+      state,
+      startedAt: '2026-11-23T11:00:00Z',
+      updatedAt: '2026-11-23T11:00:00Z',
+      note: 'SSM refused the write',
+    });
+    status.updateRotation({ journal: [record('a', 'rolled-back')] });
+    expect(view()[0]?.state).toBe('rotation-failed');
+    status.updateRotation({ journal: [record('b', 'done')] });
+    expect(view()[0]).toMatchObject({ state: 'ok', lastRotatedAt: '2026-11-23T11:00:00Z' });
+  });
+});
+
+describe('notifications', () => {
+  test('one create per problem; unchanged is not sent again; dismissed when the problem is gone', async () => {
+    const { view, connected, status } = setup();
+    const { api, calls } = recordingApi();
+    const notifier = new Notifier(api);
+    connected();
+    const sync = () =>
+      notifier.reconcile(desiredNotifications(view(), '/hassio/ingress/x'), view());
+    await sync();
+    // At start, every id a credential could have is dismissed (left over from before a restart).
+    expect(calls.filter((c) => c.includes('dismiss'))).toHaveLength(5);
+    calls.length = 0;
+    status.setState('unauthorized', 'rejected');
+    await sync();
+    await sync();
+    await sync();
+    expect(calls).toEqual(['persistent_notification.create ha_token_manager_addon_rejected']);
+    calls.length = 0;
+    status.setState('connected', 'Connected.');
+    await sync();
+    await sync();
+    expect(calls).toEqual(['persistent_notification.dismiss ha_token_manager_addon_rejected']);
+  });
+
+  test('the message links to the add-on page', () => {
+    const { view, connected, status } = setup();
+    connected();
+    status.setState('unauthorized', 'rejected');
+    const [n] = desiredNotifications(view(), '/hassio/ingress/local_ha_token_manager');
+    expect(n?.message).toMatch(
+      /\[Open HA Token Manager\]\(\/hassio\/ingress\/local_ha_token_manager\)$/,
+    );
+  });
+});
+
+describe('entities', () => {
+  test('a problem sensor, state and three timestamps per credential, plus two for the add-on', async () => {
+    const { view, connected, status } = setup();
+    connected();
+    const states = entityStates(status.snapshot().state, view());
+    expect(states.map((s) => s.entityId)).toEqual([
+      'binary_sensor.ha_token_manager_problem',
+      'sensor.ha_token_manager_state',
+      'binary_sensor.ha_token_manager_addon_problem',
+      'sensor.ha_token_manager_addon_state',
+      'sensor.ha_token_manager_addon_expires',
+      'sensor.ha_token_manager_addon_last_used',
+      'sensor.ha_token_manager_addon_last_rotated',
+    ]);
+    expect(states.find((s) => s.entityId.endsWith('addon_last_rotated'))?.state).toBe('unknown');
+    const { api, calls } = recordingApi();
+    const publisher = new EntityPublisher(api);
+    await publisher.publish(states);
+    await publisher.publish(states);
+    expect(calls).toHaveLength(7);
+    publisher.forget();
+    await publisher.publish(states);
+    expect(calls).toHaveLength(14);
+  });
+});
+
+describe('bus events', () => {
+  test('issued, rotated and revoked from the journal; rejected from the event line; nothing from before', () => {
+    const { status } = setup();
+    status.event('error', 'token', 'Home Assistant rejected token ••••old1: revoked');
+    const diff = new BusEventDiff(status.snapshot());
+    const base = {
+      credential: 'addon',
+      clientName: 'HA Token Manager 1',
+      startedAt: 't',
+      updatedAt: 't',
+      replaced: '••••old1',
+    };
+    status.updateRotation({ journal: [{ ...base, state: 'minted', minted: '••••new2' }] });
+    expect(diff.next(status.snapshot()).map((e) => e.type)).toEqual(['ha_token_manager_issued']);
+    status.updateRotation({ journal: [{ ...base, state: 'revoking', minted: '••••new2' }] });
+    expect(diff.next(status.snapshot())).toEqual([
+      {
+        type: 'ha_token_manager_rotated',
+        data: {
+          credential: 'addon',
+          name: "Add-on's token",
+          token: '••••new2',
+          replaced: '••••old1',
+        },
+      },
+    ]);
+    status.updateRotation({ journal: [{ ...base, state: 'done', minted: '••••new2' }] });
+    expect(diff.next(status.snapshot())).toEqual([
+      {
+        type: 'ha_token_manager_revoked',
+        data: { credential: 'addon', name: "Add-on's token", token: '••••old1' },
+      },
+    ]);
+    status.event('error', 'token', 'Home Assistant rejected token ••••new2: auth_invalid');
+    expect(diff.next(status.snapshot())).toEqual([
+      {
+        type: 'ha_token_manager_rejected',
+        data: { credential: 'addon', name: "Add-on's token", token: '••••new2' },
+      },
+    ]);
+    expect(diff.next(status.snapshot())).toEqual([]);
+  });
+});
+
+describe('the link to the add-on page', () => {
+  test('/app/<slug> from 2026.2 (add-ons became apps), /hassio/ingress/<slug> before or when unknown', () => {
+    expect(panelPath('local_x', '2026.11.0')).toBe('/app/local_x');
+    expect(panelPath('local_x', '2026.2.0')).toBe('/app/local_x');
+    expect(panelPath('local_x', '2027.1.0')).toBe('/app/local_x');
+    expect(panelPath('local_x', '2026.1.3')).toBe('/hassio/ingress/local_x');
+    expect(panelPath('local_x', '2024.3.3')).toBe('/hassio/ingress/local_x');
+    expect(panelPath('local_x', undefined)).toBe('/hassio/ingress/local_x');
+  });
+});
