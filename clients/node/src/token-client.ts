@@ -173,12 +173,15 @@ export class TokenClient {
     this.reads++;
     if (this.#extensionPort !== undefined && !fresh) {
       try {
-        return await readViaExtension(
+        const cached = await readViaExtension(
           this.#extensionPort,
           this.parameter,
           this.#sessionToken,
           this.#fetch,
         );
+        // The extension's cache doesn't notice changes (up to its TTL): a token Home
+        // Assistant rejected may already be replaced in SSM, so ask SSM itself.
+        if (!this.#rejected.has(cached.value)) return cached;
       } catch {
         // The extension is an optimisation: the SDK answers, with errors that say what to fix.
       }

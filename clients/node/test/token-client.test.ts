@@ -210,6 +210,32 @@ describe('the Parameters and Secrets Lambda Extension', () => {
     }
   });
 
+  test("after a revocation, the extension's cached dead token is passed over for SSM's new one", async () => {
+    const exp = Date.now() / 1000 + 86_400;
+    const [a, b] = [jwt(exp, 'a'), jwt(exp, 'b')];
+    // The extension keeps answering with the token it cached (it doesn't detect changes).
+    const extension = createServer((_req, res) => {
+      res.end(JSON.stringify({ Parameter: { Value: a, Version: 1 } }));
+    });
+    await new Promise<void>((r) => extension.listen(0, '127.0.0.1', r));
+    const port = (extension.address() as AddressInfo).port;
+    const clock = { t: Date.now(), now: () => clock.t };
+    const ssm = new FakeSsm(a);
+    const client = new TokenClient({ parameter: '/ha/token', ssm, clock, extension: { port } });
+    try {
+      expect(await client.getToken()).toBe(a);
+      // Rejected before the add-on has published the replacement: SSM still holds it.
+      await expect(client.reject(a)).rejects.toThrow(TokenRejectedError);
+      ssm.value = b;
+      clock.t += 1_500;
+      expect(await client.getToken()).toBe(b);
+      expect(await client.getToken()).toBe(b);
+      expect(ssm.reads).toBe(2);
+    } finally {
+      extension.close();
+    }
+  });
+
   test('falls back to the SDK when nothing listens on its port', async () => {
     const { ssm, client } = setup(undefined, { extension: { port: 9 } });
     await client.getToken();

@@ -228,3 +228,37 @@ def test_falls_back_to_the_sdk_when_nothing_listens_on_the_extension_port():
     _, ssm, client = setup(extension=9)
     client.get_token()
     assert ssm.reads == 1
+
+
+def test_after_a_revocation_the_extensions_cached_dead_token_is_passed_over_for_ssms_new_one():
+    exp = time.time() + 86400
+    a, b = make_jwt(exp, "a"), make_jwt(exp, "b")
+
+    class Extension(BaseHTTPRequestHandler):
+        # Keeps answering with the token it cached (it doesn't detect changes).
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(json.dumps({"Parameter": {"Value": a, "Version": 1}}).encode())
+
+        def log_message(self, *_):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Extension)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    clock = Clock()
+    ssm = FakeSsm(a)
+    try:
+        client = TokenClient(
+            "/ha/token", ssm_client=ssm, clock=clock, extension=server.server_address[1]
+        )
+        assert client.get_token() == a
+        with pytest.raises(TokenRejectedError):  # the add-on has not published yet
+            client.reject(a)
+        ssm.value = b
+        clock.t += 1.5
+        assert client.get_token() == b
+        assert client.get_token() == b
+        assert ssm.reads == 2
+    finally:
+        server.shutdown()

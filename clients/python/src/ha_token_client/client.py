@@ -219,9 +219,14 @@ class TokenClient:
         self.reads += 1
         if self._extension_port is not None and not fresh:
             try:
-                return read_via_extension(self._extension_port, self.parameter, self._session_token)
+                cached = read_via_extension(self._extension_port, self.parameter, self._session_token)
             except Exception:  # noqa: BLE001 - an optimisation; the SDK answers with real errors
                 pass
+            else:
+                # The extension's cache doesn't notice changes (up to its TTL): a token Home
+                # Assistant rejected may already be replaced in SSM, so ask SSM itself.
+                if _hash(cached.value) not in self._rejected:
+                    return cached
         if self._ssm is None:
             import boto3  # at first use, not import: a Lambda's cold start pays only when needed
 
