@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import { TokenExpiredError, TokenRejectedError } from './errors.js';
 import { haFetch, type RequestOptions, requestInit } from './ha-fetch.js';
 import { jwtExpiry } from './jwt.js';
-import type { Clock, TokenClientOptions } from './options.js';
+import type { Clock, Logger, TokenClientOptions } from './options.js';
 import { RejectedTokens } from './rejected.js';
 import {
   defaultSsmClient,
@@ -18,12 +18,17 @@ interface Entry {
   readonly version: number | undefined;
   /** Epoch ms after which the cached copy is read again. */
   readonly freshUntil: number;
+  /** Epoch ms (`exp` minus the buffer) until which it may stand in while SSM can't be read. */
+  readonly usableUntil: number;
 }
 
 /** After SSM returned a rejected token, don't read it again sooner than this. */
 const REJECTED_RETRY_MS = 1_000;
 /** A fresh read within the expiry buffer is trusted this long at most. */
 const SHORT_TRUST_MS = 30_000;
+/** After a failed read, the next one waits this long, doubling per failure up to the cap. */
+const RETRY_MIN_MS = 1_000;
+const RETRY_MAX_MS = 60_000;
 
 /**
  * Reads a managed Home Assistant token from SSM and keeps a copy in memory:
@@ -44,6 +49,7 @@ export class TokenClient {
   readonly #clock: Clock;
   readonly #fetch: typeof fetch;
   readonly #onError: (error: unknown) => void;
+  readonly #logger: Logger;
   readonly #rejected = new RejectedTokens();
   #entry: Entry | undefined;
   #inflight: Promise<string> | undefined;
@@ -51,6 +57,8 @@ export class TokenClient {
   #rejectedReadAt = Number.NEGATIVE_INFINITY;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  /** Failed reads in a row, for the backoff. */
+  #failures = 0;
   /** SSM reads made (SDK or extension), for tests and metrics. */
   reads = 0;
 
@@ -68,6 +76,7 @@ export class TokenClient {
     this.#clock = options.clock ?? Date;
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#onError = options.onError ?? (() => {});
+    this.#logger = options.logger ?? console;
   }
 
   /** The token: from memory while it is fresh, else one SSM read shared by all waiting callers. */
@@ -145,6 +154,42 @@ export class TokenClient {
   }
 
   async #read(fresh: boolean): Promise<string> {
+    try {
+      const token = await this.#readOnce(fresh);
+      this.#failures = 0;
+      return token;
+    } catch (error) {
+      this.#failures++;
+      return this.#standIn(error);
+    }
+  }
+
+  /**
+   * SSM is down, slow or throttling: the cached token is still valid until
+   * `exp` minus the buffer, so it keeps answering, the error is reported, and
+   * SSM is read again after a backoff rather than on every call. A rejected
+   * token, or none worth using, leaves the error to the caller.
+   */
+  #standIn(error: unknown): string {
+    const entry = this.#entry;
+    const now = this.#clock.now();
+    if (error instanceof TokenRejectedError || entry === undefined || now >= entry.usableUntil)
+      throw error;
+    const delay = this.#retryDelay();
+    this.#entry = { ...entry, freshUntil: Math.min(now + delay, entry.usableUntil) };
+    this.#logger.warn(
+      `ha-token-client: ${error instanceof Error ? error.message : String(error)} Using the cached token (valid until ${new Date(entry.usableUntil).toISOString()}); next read in ${delay / 1000} s.`,
+    );
+    this.#onError(error);
+    this.#schedule(delay);
+    return entry.token;
+  }
+
+  #retryDelay(): number {
+    return Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.max(0, this.#failures - 1));
+  }
+
+  async #readOnce(fresh: boolean): Promise<string> {
     if (!fresh && this.#clock.now() - this.#rejectedReadAt < REJECTED_RETRY_MS)
       throw this.#rejectedError();
     const { value, version } = await this.#fetchParameter(fresh);
@@ -164,8 +209,9 @@ export class TokenClient {
     // Already inside the buffer: still valid, so use it, but look again soon.
     if (freshUntil <= now)
       freshUntil = Math.min(now + Math.min(this.#ttlMs, SHORT_TRUST_MS), expMs);
-    this.#entry = { token: value, version, freshUntil };
-    this.#schedule(freshUntil - now);
+    this.#entry = { token: value, version, freshUntil, usableUntil: expMs - this.#bufferMs };
+    // Re-read at 80% of the lifetime so callers never wait on SSM.
+    this.#schedule(Math.max(1_000, (freshUntil - now) * 0.8));
     return value;
   }
 
@@ -189,17 +235,17 @@ export class TokenClient {
     return readViaSdk(this.#ssm, this.parameter, this.#region);
   }
 
-  #schedule(lifetimeMs: number): void {
+  #schedule(delayMs: number): void {
     if (!this.#refreshAhead || this.#closed) return;
     if (this.#timer) clearTimeout(this.#timer);
-    // Re-read at 80% of the lifetime so callers never wait on SSM.
-    this.#timer = setTimeout(
-      () => {
-        this.#timer = undefined;
-        this.#load(false).catch((error: unknown) => this.#onError(error));
-      },
-      Math.max(1_000, lifetimeMs * 0.8),
-    );
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#load(false).catch((error: unknown) => {
+        // No cached token to stand in: report, and try again later rather than never.
+        this.#onError(error);
+        this.#schedule(this.#retryDelay());
+      });
+    }, delayMs);
     this.#timer.unref?.();
   }
 

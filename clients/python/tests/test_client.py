@@ -262,3 +262,64 @@ def test_after_a_revocation_the_extensions_cached_dead_token_is_passed_over_for_
         assert ssm.reads == 2
     finally:
         server.shutdown()
+
+
+class Throttling(ClientError):
+    def __init__(self) -> None:
+        super().__init__("ThrottlingException", "Rate exceeded")
+
+
+def test_while_ssm_is_down_the_cached_token_stands_in_the_error_is_reported_reads_back_off(caplog):
+    errors = []
+    clock, ssm, client = setup(ttl=60, on_error=errors.append)
+    token = client.get_token()
+    ssm.error = Throttling()
+    clock.t += 61
+
+    assert client.get_token() == token
+    assert ssm.reads == 2
+    assert len(errors) == 1
+    assert "/ha/token" in str(errors[0]) and "ThrottlingException" in str(errors[0])
+    assert "Using the cached token" in caplog.text
+    assert token[:-4] not in caplog.text
+
+    # Not on every call: the next read waits 1 s, then 2 s.
+    assert {client.get_token() for _ in range(100)} == {token}
+    assert ssm.reads == 2
+    clock.t += 1.001
+    client.get_token()
+    assert ssm.reads == 3
+    clock.t += 1.001
+    client.get_token()
+    assert ssm.reads == 3
+    clock.t += 1.0
+    client.get_token()
+    assert ssm.reads == 4
+
+    # SSM back: the next read after the backoff is trusted for the TTL again.
+    ssm.error = None
+    clock.t += 4.001
+    client.get_token()
+    clock.t += 30
+    client.get_token()
+    assert ssm.reads == 5
+
+
+def test_past_exp_minus_the_buffer_the_cached_token_is_not_used():
+    now = time.time()
+    clock, ssm, client = setup(make_jwt(now + 3600), ttl=60)
+    client.get_token()
+    ssm.error = ClientError("TimeoutError", "timed out")
+    clock.t = now + 3600 - 299
+    with pytest.raises(Exception, match=r"Could not read SSM parameter /ha/token"):
+        client.get_token()
+
+
+def test_a_rejected_token_never_stands_in():
+    _, ssm, client = setup()
+    token = client.get_token()
+    ssm.error = ClientError("InternalServerError", "down")
+    with pytest.raises(Exception, match=r"Could not read SSM"):
+        client.reject(token)
+    with pytest.raises(Exception, match=r"Could not read SSM"):
+        client.get_token()

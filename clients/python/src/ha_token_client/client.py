@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json as jsonlib
+import logging
 import os
 import threading
 import time
@@ -22,15 +23,20 @@ Clock = Callable[[], float]
 
 _REJECTED_RETRY = 1.0  # after SSM returned a rejected token, don't read again sooner
 _SHORT_TRUST = 30.0  # a fresh read already inside the expiry buffer is trusted this long at most
+_RETRY_MIN = 1.0  # after a failed read the next waits this long, doubling per failure...
+_RETRY_MAX = 60.0  # ...up to this
+
+_log = logging.getLogger("ha_token_client")
 
 
 class _Entry(NamedTuple):
     fresh_until: float  # first, so the cache-hit path can index it (faster than an attribute)
     token: str
     version: Optional[int]
+    usable_until: float  # exp minus the buffer: it may stand in this long while SSM can't be read
 
 
-_EMPTY = _Entry(float("-inf"), "", None)
+_EMPTY = _Entry(float("-inf"), "", None, float("-inf"))
 
 
 def _hash(token: str) -> str:
@@ -82,6 +88,7 @@ class TokenClient:
         self._rejected_read_at = float("-inf")
         self._timer: Optional[threading.Timer] = None
         self._closed = False
+        self._failures = 0  # failed reads in a row, for the backoff
         self.reads = 0
         """SSM reads made (SDK or extension), for tests and metrics."""
 
@@ -192,6 +199,35 @@ class TokenClient:
         return self._flights.run(fresh, lambda: self._read(fresh))
 
     def _read(self, fresh: bool) -> str:
+        try:
+            token = self._read_once(fresh)
+        except Exception as error:  # noqa: BLE001 - re-raised unless the cached token stands in
+            self._failures += 1
+            return self._stand_in(error)
+        self._failures = 0
+        return token
+
+    def _stand_in(self, error: Exception) -> str:
+        """SSM is down, slow or throttling: the cached token is still valid until ``exp`` minus
+        the buffer, so it keeps answering, the error is reported, and SSM is read again after a
+        backoff rather than on every call. A rejected token, or none worth using, re-raises."""
+        entry = self._entry
+        now = self._clock()
+        if isinstance(error, TokenRejectedError) or not entry.token or now >= entry.usable_until:
+            raise error
+        delay = self._retry_delay()
+        self._entry = entry._replace(fresh_until=min(now + delay, entry.usable_until))
+        until = datetime.fromtimestamp(entry.usable_until, timezone.utc).isoformat()
+        _log.warning("%s Using the cached token (valid until %s); next read in %s s.", error, until, delay)
+        if self._on_error is not None:
+            self._on_error(error)
+        self._schedule(delay)
+        return entry.token
+
+    def _retry_delay(self) -> float:
+        return min(_RETRY_MAX, _RETRY_MIN * 2 ** max(0, self._failures - 1))
+
+    def _read_once(self, fresh: bool) -> str:
         if not fresh and self._clock() - self._rejected_read_at < _REJECTED_RETRY:
             raise self._rejected_error()
         value, version = self._fetch_parameter(fresh)
@@ -211,8 +247,8 @@ class TokenClient:
         fresh_until = min(now + self._ttl, exp - self._buffer)
         if fresh_until <= now:  # already inside the buffer: still valid, so use it, look again soon
             fresh_until = min(now + min(self._ttl, _SHORT_TRUST), exp)
-        self._entry = _Entry(fresh_until, value, version)
-        self._schedule(fresh_until - now)
+        self._entry = _Entry(fresh_until, value, version, exp - self._buffer)
+        self._schedule(max(1.0, (fresh_until - now) * 0.8))  # 80% in, so callers never wait on SSM
         return value
 
     def _fetch_parameter(self, fresh: bool) -> ParameterValue:
@@ -233,13 +269,12 @@ class TokenClient:
             self._ssm = boto3.client("ssm", region_name=self._region)
         return read_via_sdk(self._ssm, self.parameter, self._region)
 
-    def _schedule(self, lifetime: float) -> None:
+    def _schedule(self, delay: float) -> None:
         if not self._refresh_ahead or self._closed:
             return
         if self._timer is not None:
             self._timer.cancel()
-        # Re-read at 80% of the lifetime so callers never wait on SSM.
-        timer = threading.Timer(max(1.0, lifetime * 0.8), self._refresh)
+        timer = threading.Timer(delay, self._refresh)
         timer.daemon = True
         self._timer = timer
         timer.start()
@@ -250,9 +285,10 @@ class TokenClient:
             return
         try:
             self._load(False)
-        except Exception as error:  # noqa: BLE001 - the cached token stays in use
+        except Exception as error:  # noqa: BLE001 - no cached token could stand in
             if self._on_error is not None:
                 self._on_error(error)
+            self._schedule(self._retry_delay())  # try again later rather than never
 
     def _rejected_error(self) -> TokenRejectedError:
         return TokenRejectedError(
