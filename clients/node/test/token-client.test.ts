@@ -114,20 +114,33 @@ describe('TokenClient.getToken', () => {
   });
 
   test('background refresh re-reads before the cache runs out, and stops on close()', async () => {
-    const ssm = new FakeSsm(jwt(Date.now() / 1000 + 3600));
-    const client = new TokenClient({
-      parameter: '/ha/token',
-      ssm,
-      extension: false,
-      ttlMs: 1_500,
-      refreshAhead: true,
-    });
-    await client.getToken();
-    await expect.poll(() => ssm.reads, { timeout: 3_000 }).toBe(2);
-    client.close();
-    const after = ssm.reads;
-    await new Promise((r) => setTimeout(r, 1_600));
-    expect(ssm.reads).toBe(after);
+    // Fake timers (and Date, the client's default clock): the test moves time, never waits for it.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const ssm = new FakeSsm(jwt(Date.now() / 1000 + 3600));
+      const client = new TokenClient({
+        parameter: '/ha/token',
+        ssm,
+        extension: false,
+        ttlMs: 10_000,
+        refreshAhead: true,
+      });
+      const first = client.getToken();
+      await vi.advanceTimersByTimeAsync(5);
+      await first;
+      await vi.advanceTimersByTimeAsync(7_990);
+      expect(ssm.reads).toBe(1);
+      await vi.advanceTimersByTimeAsync(10); // 80% of the TTL
+      expect(ssm.reads).toBe(2);
+      await vi.advanceTimersByTimeAsync(5); // the read answers and the next refresh is set
+      expect(vi.getTimerCount()).toBe(1);
+      client.close();
+      expect(vi.getTimerCount()).toBe(0);
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(ssm.reads).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

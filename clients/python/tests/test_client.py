@@ -122,17 +122,66 @@ def test_the_token_never_shows_in_repr_or_str():
     assert "/ha/token" in repr(client)
 
 
+class FakeTimers:
+    """The background refresh's scheduler, run by hand: no thread, no waiting."""
+
+    def __init__(self) -> None:
+        self.pending = []
+
+    def __call__(self, delay, call):
+        timer = _FakeTimer(delay, call, self)
+        self.pending.append(timer)
+        return timer
+
+    def fire(self):
+        """Runs the next timer; returns its delay."""
+        timer = self.pending.pop(0)
+        timer.call()
+        return timer.delay
+
+
+class _FakeTimer:
+    def __init__(self, delay, call, timers):
+        self.delay, self.call, self._timers = delay, call, timers
+
+    def cancel(self):
+        if self in self._timers.pending:
+            self._timers.pending.remove(self)
+
+
 def test_background_refresh_reads_before_the_cache_runs_out_and_stops_on_close():
-    ssm = FakeSsm(make_jwt(time.time() + 3600))
-    with TokenClient("/ha/token", ssm_client=ssm, extension=False, ttl=1.5, refresh_ahead=True) as c:
-        c.get_token()
-        deadline = time.time() + 3
-        while ssm.reads < 2 and time.time() < deadline:
-            time.sleep(0.05)
+    timers = FakeTimers()
+    clock, ssm, client = setup(make_jwt(time.time() + 3600), ttl=10, refresh_ahead=True, scheduler=timers)
+    with client:
+        client.get_token()
+        assert [t.delay for t in timers.pending] == [8.0]  # 80% of the TTL
+        clock.t += 8
+        timers.fire()
         assert ssm.reads == 2
-    after = ssm.reads
-    time.sleep(1.6)
-    assert ssm.reads == after
+        assert [t.delay for t in timers.pending] == [8.0]
+    assert timers.pending == []  # close() cancelled it
+    assert ssm.reads == 2
+
+
+def test_a_failed_background_refresh_is_retried_on_the_timer_not_dropped():
+    timers = FakeTimers()
+    errors = []
+    clock, ssm, client = setup(
+        make_jwt(time.time() + 3600), ttl=10, refresh_ahead=True, scheduler=timers, on_error=errors.append
+    )
+    client.get_token()
+    ssm.error = ClientError("InternalServerError", "down")
+    clock.t += 8
+    timers.fire()  # the refresh at 80% of the TTL fails
+    assert (ssm.reads, len(errors), [t.delay for t in timers.pending]) == (2, 1, [1.0])
+    clock.t += 1
+    timers.fire()  # retried after 1 s, fails again
+    assert (ssm.reads, len(errors), [t.delay for t in timers.pending]) == (3, 2, [2.0])
+    ssm.error = None
+    clock.t += 2
+    timers.fire()  # then after 2 s, and SSM answers: back on the 80%-of-TTL schedule
+    assert (ssm.reads, len(errors), [t.delay for t in timers.pending]) == (4, 2, [8.0])
+    client.close()
 
 
 class FakeHa:

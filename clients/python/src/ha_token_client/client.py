@@ -11,7 +11,7 @@ import time
 import urllib.request
 from collections import deque
 from datetime import datetime, timezone
-from typing import Any, Callable, Deque, Dict, Mapping, NamedTuple, Optional, Union
+from typing import Any, Callable, Deque, Dict, Mapping, NamedTuple, Optional, Protocol, Union
 
 from .errors import TokenExpiredError, TokenRejectedError
 from .ha_request import Response, Urlopen, send
@@ -20,6 +20,21 @@ from .single_flight import SingleFlight
 from .ssm import ParameterValue, extension_port, read_via_extension, read_via_sdk
 
 Clock = Callable[[], float]
+
+
+class Cancellable(Protocol):
+    def cancel(self) -> None: ...
+
+
+# Runs a callable once after a delay in seconds; the background refresh's timer, injectable for tests.
+Scheduler = Callable[[float, Callable[[], None]], Cancellable]
+
+
+def _thread_timer(delay: float, call: Callable[[], None]) -> Cancellable:
+    timer = threading.Timer(delay, call)
+    timer.daemon = True
+    timer.start()
+    return timer
 
 _REJECTED_RETRY = 1.0  # after SSM returned a rejected token, don't read again sooner
 _SHORT_TRUST = 30.0  # a fresh read already inside the expiry buffer is trusted this long at most
@@ -67,6 +82,7 @@ class TokenClient:
         timeout: float = 10.0,
         urlopen: Urlopen = urllib.request.urlopen,
         on_error: Optional[Callable[[BaseException], None]] = None,
+        scheduler: Scheduler = _thread_timer,
     ) -> None:
         env = os.environ if env is None else env
         self.parameter = parameter
@@ -86,7 +102,8 @@ class TokenClient:
         self._entry: _Entry = _EMPTY
         self._flights: SingleFlight[str] = SingleFlight()
         self._rejected_read_at = float("-inf")
-        self._timer: Optional[threading.Timer] = None
+        self._scheduler = scheduler
+        self._timer: Optional[Cancellable] = None
         self._closed = False
         self._failures = 0  # failed reads in a row, for the backoff
         self.reads = 0
@@ -274,10 +291,7 @@ class TokenClient:
             return
         if self._timer is not None:
             self._timer.cancel()
-        timer = threading.Timer(delay, self._refresh)
-        timer.daemon = True
-        self._timer = timer
-        timer.start()
+        self._timer = self._scheduler(delay, self._refresh)
 
     def _refresh(self) -> None:
         self._timer = None
