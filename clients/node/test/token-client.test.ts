@@ -107,7 +107,11 @@ describe('TokenClient.getToken', () => {
   test('the token never shows in inspect, JSON or String', async () => {
     const { client, ssm } = setup();
     const token = await client.getToken();
-    for (const text of [inspect(client), JSON.stringify(client), String(client)])
+    // The cache lives in private (#) fields, which neither inspect (even with
+    // showHidden, bypassing the custom inspector) nor Object.entries reach.
+    const raw = inspect(client, { showHidden: true, depth: 10, customInspect: false });
+    const fields = JSON.stringify(Object.entries(client));
+    for (const text of [inspect(client), JSON.stringify(client), String(client), raw, fields])
       expect(text).not.toContain(token.slice(0, -4));
     expect(inspect(client)).toContain('/ha/token');
     expect(ssm.reads).toBe(1);

@@ -372,3 +372,23 @@ def test_a_rejected_token_never_stands_in():
         client.reject(token)
     with pytest.raises(Exception, match=r"Could not read SSM"):
         client.get_token()
+
+
+def test_the_token_never_shows_in_the_clients_attributes_or_a_failed_reads_locals():
+    import traceback
+
+    clock, ssm, client = setup(ttl=60)
+    token = client.get_token()
+    assert token[:-4] not in repr(vars(client))
+    # What an error reporter that records locals (Sentry does) would keep.
+    ssm.value = make_jwt(time.time() - 10, "expired")
+    clock.t += 61
+    client.invalidate()
+    try:
+        client.get_token()
+    except Exception as error:  # noqa: BLE001
+        frames = traceback.TracebackException.from_exception(error, capture_locals=True).stack
+        recorded = repr([frame.locals for frame in frames])
+    assert "_Secret(" in recorded  # sanity: locals were captured
+    assert "_read_once" in repr([frame.name for frame in frames])
+    assert ssm.value[:-4] not in recorded

@@ -16,6 +16,7 @@ from typing import Any, Callable, Deque, Dict, Mapping, NamedTuple, Optional, Pr
 from .errors import TokenExpiredError, TokenRejectedError
 from .ha_request import Response, Urlopen, send
 from .jwt import jwt_expiry
+from .secret import _Secret
 from .single_flight import SingleFlight
 from .ssm import ParameterValue, extension_port, read_via_extension, read_via_sdk
 
@@ -46,12 +47,12 @@ _log = logging.getLogger("ha_token_client")
 
 class _Entry(NamedTuple):
     fresh_until: float  # first, so the cache-hit path can index it (faster than an attribute)
-    token: str
+    token: _Secret  # masked in repr: vars(client) and recorded locals don't show it
     version: Optional[int]
     usable_until: float  # exp minus the buffer: it may stand in this long while SSM can't be read
 
 
-_EMPTY = _Entry(float("-inf"), "", None, float("-inf"))
+_EMPTY = _Entry(float("-inf"), _Secret(""), None, float("-inf"))
 
 
 def _hash(token: str) -> str:
@@ -100,7 +101,7 @@ class TokenClient:
         self._on_error = on_error
         self._rejected: Deque[str] = deque(maxlen=32)
         self._entry: _Entry = _EMPTY
-        self._flights: SingleFlight[str] = SingleFlight()
+        self._flights: SingleFlight[_Secret] = SingleFlight()
         self._rejected_read_at = float("-inf")
         self._scheduler = scheduler
         self._timer: Optional[Cancellable] = None
@@ -115,8 +116,8 @@ class TokenClient:
         """The token: from memory while fresh, else one SSM read shared by all waiting threads."""
         entry = self._entry
         if self._clock() < entry[0]:
-            return entry[1]
-        return self._load(False)
+            return entry[1].value
+        return self._load(False).value
 
     def invalidate(self) -> None:
         """Drops the cached copy; the next ``get_token()`` reads SSM."""
@@ -127,12 +128,15 @@ class TokenClient:
         digest = _hash(token)
         if digest not in self._rejected:
             self._rejected.append(digest)
-        if self._entry.token == token:
+        if self._entry.token.value == token:
             self._entry = _EMPTY
 
     def reject(self, token: str) -> str:
         """Records a 401 and returns the replacement, read from SSM itself (not the extension,
         whose cache does not notice changes)."""
+        return self._reject(token).value
+
+    def _reject(self, token: str) -> _Secret:
         self.mark_rejected(token)
         entry = self._entry
         if self._clock() < entry.fresh_until:
@@ -164,14 +168,15 @@ class TokenClient:
             data = jsonlib.dumps(json).encode()
             all_headers["Content-Type"] = "application/json"
         wait = self._timeout if timeout is None else timeout
-        token = self.get_token()
+        entry = self._entry
+        token = entry.token if self._clock() < entry.fresh_until else self._load(False)
         first = send(self._urlopen, url, method, token, data, all_headers, wait)
         if first.status != 401:
             return first
-        replacement = self.reject(token)
+        replacement = self._reject(token.value)
         second = send(self._urlopen, url, method, replacement, data, all_headers, wait)
         if second.status == 401:
-            self.mark_rejected(replacement)
+            self.mark_rejected(replacement.value)
         return second
 
     def fetch(self, path: str, method: str = "GET", **kwargs: Any) -> Response:
@@ -199,7 +204,7 @@ class TokenClient:
         return {
             "parameter": self.parameter,
             "version": entry.version,
-            "masked": f"••••{entry.token[-4:]}" if entry.token else None,
+            "masked": f"••••{entry.token.value[-4:]}" if entry.token else None,
         }
 
     def __repr__(self) -> str:
@@ -210,12 +215,12 @@ class TokenClient:
 
     # -- internals ---------------------------------------------------------
 
-    def _load(self, fresh: bool) -> str:
+    def _load(self, fresh: bool) -> _Secret:
         # One read in flight per kind: a read after a rejection must not be
         # answered by the extension's cache, so it never joins a plain read.
         return self._flights.run(fresh, lambda: self._read(fresh))
 
-    def _read(self, fresh: bool) -> str:
+    def _read(self, fresh: bool) -> _Secret:
         try:
             token = self._read_once(fresh)
         except Exception as error:  # noqa: BLE001 - re-raised unless the cached token stands in
@@ -224,7 +229,7 @@ class TokenClient:
         self._failures = 0
         return token
 
-    def _stand_in(self, error: Exception) -> str:
+    def _stand_in(self, error: Exception) -> _Secret:
         """SSM is down, slow or throttling: the cached token is still valid until ``exp`` minus
         the buffer, so it keeps answering, the error is reported, and SSM is read again after a
         backoff rather than on every call. A rejected token, or none worth using, re-raises."""
@@ -244,15 +249,15 @@ class TokenClient:
     def _retry_delay(self) -> float:
         return min(_RETRY_MAX, _RETRY_MIN * 2 ** max(0, self._failures - 1))
 
-    def _read_once(self, fresh: bool) -> str:
+    def _read_once(self, fresh: bool) -> _Secret:
         if not fresh and self._clock() - self._rejected_read_at < _REJECTED_RETRY:
             raise self._rejected_error()
         value, version = self._fetch_parameter(fresh)
         now = self._clock()
-        if _hash(value) in self._rejected:
+        if _hash(value.value) in self._rejected:
             self._rejected_read_at = now
             raise self._rejected_error()
-        exp = jwt_expiry(value)
+        exp = jwt_expiry(value.value)
         exp = float("inf") if exp is None else exp
         if exp <= now:
             when = datetime.fromtimestamp(exp, timezone.utc).isoformat()
@@ -278,7 +283,7 @@ class TokenClient:
             else:
                 # The extension's cache doesn't notice changes (up to its TTL): a token Home
                 # Assistant rejected may already be replaced in SSM, so ask SSM itself.
-                if _hash(cached.value) not in self._rejected:
+                if _hash(cached.value.value) not in self._rejected:
                     return cached
         if self._ssm is None:
             import boto3  # at first use, not import: a Lambda's cold start pays only when needed
