@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
 import { TokenExpiredError, TokenRejectedError } from './errors.js';
+import { retryDelay, trustedUntil } from './freshness.js';
 import { haFetch, type RequestOptions, requestInit } from './ha-fetch.js';
 import { jwtExpiry } from './jwt.js';
 import type { Clock, Logger, TokenClientOptions } from './options.js';
@@ -24,11 +25,6 @@ interface Entry {
 
 /** After SSM returned a rejected token, don't read it again sooner than this. */
 const REJECTED_RETRY_MS = 1_000;
-/** A fresh read within the expiry buffer is trusted this long at most. */
-const SHORT_TRUST_MS = 30_000;
-/** After a failed read, the next one waits this long, doubling per failure up to the cap. */
-const RETRY_MIN_MS = 1_000;
-const RETRY_MAX_MS = 60_000;
 
 /**
  * Reads a managed Home Assistant token from SSM and keeps a copy in memory:
@@ -186,7 +182,7 @@ export class TokenClient {
   }
 
   #retryDelay(): number {
-    return Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.max(0, this.#failures - 1));
+    return retryDelay(this.#failures);
   }
 
   async #readOnce(fresh: boolean): Promise<string> {
@@ -205,10 +201,7 @@ export class TokenClient {
         `The token in SSM parameter ${this.parameter} expired at ${new Date(expMs).toISOString()}. Rotate it in the HA Token Manager add-on (Rotate now), or raise its token_lifespan_days.`,
         this.parameter,
       );
-    let freshUntil = Math.min(now + this.#ttlMs, expMs - this.#bufferMs);
-    // Already inside the buffer: still valid, so use it, but look again soon.
-    if (freshUntil <= now)
-      freshUntil = Math.min(now + Math.min(this.#ttlMs, SHORT_TRUST_MS), expMs);
+    const freshUntil = trustedUntil(now, expMs, this.#ttlMs, this.#bufferMs);
     this.#entry = { token: value, version, freshUntil, usableUntil: expMs - this.#bufferMs };
     // Re-read at 80% of the lifetime so callers never wait on SSM.
     this.#schedule(Math.max(1_000, (freshUntil - now) * 0.8));

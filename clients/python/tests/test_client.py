@@ -151,7 +151,8 @@ class _FakeTimer:
 
 def test_background_refresh_reads_before_the_cache_runs_out_and_stops_on_close():
     timers = FakeTimers()
-    clock, ssm, client = setup(make_jwt(time.time() + 3600), ttl=10, refresh_ahead=True, scheduler=timers)
+    token = make_jwt(time.time() + 3600)
+    clock, ssm, client = setup(token, ttl=10, refresh_ahead=True, scheduler=timers)
     with client:
         client.get_token()
         assert [t.delay for t in timers.pending] == [8.0]  # 80% of the TTL
@@ -167,7 +168,11 @@ def test_a_failed_background_refresh_is_retried_on_the_timer_not_dropped():
     timers = FakeTimers()
     errors = []
     clock, ssm, client = setup(
-        make_jwt(time.time() + 3600), ttl=10, refresh_ahead=True, scheduler=timers, on_error=errors.append
+        make_jwt(time.time() + 3600),
+        ttl=10,
+        refresh_ahead=True,
+        scheduler=timers,
+        on_error=errors.append,
     )
     client.get_token()
     ssm.error = ClientError("InternalServerError", "down")

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-import hashlib
 import json as jsonlib
 import logging
 import os
-import threading
 import time
 import urllib.request
 from collections import deque
 from datetime import datetime, timezone
-from typing import Any, Callable, Deque, Dict, Mapping, NamedTuple, Optional, Protocol, Union
+from typing import Any, Callable, Deque, Dict, Mapping, Optional, Union
 
+from .cache import (
+    EMPTY,
+    Cancellable,
+    Entry,
+    Scheduler,
+    retry_delay,
+    thread_timer,
+    token_hash,
+    trusted_until,
+)
 from .errors import TokenExpiredError, TokenRejectedError
 from .ha_request import Response, Urlopen, send
 from .jwt import jwt_expiry
@@ -22,41 +30,9 @@ from .ssm import ParameterValue, extension_port, read_via_extension, read_via_sd
 
 Clock = Callable[[], float]
 
-
-class Cancellable(Protocol):
-    def cancel(self) -> None: ...
-
-
-# Runs a callable once after a delay in seconds; the background refresh's timer, injectable for tests.
-Scheduler = Callable[[float, Callable[[], None]], Cancellable]
-
-
-def _thread_timer(delay: float, call: Callable[[], None]) -> Cancellable:
-    timer = threading.Timer(delay, call)
-    timer.daemon = True
-    timer.start()
-    return timer
-
 _REJECTED_RETRY = 1.0  # after SSM returned a rejected token, don't read again sooner
-_SHORT_TRUST = 30.0  # a fresh read already inside the expiry buffer is trusted this long at most
-_RETRY_MIN = 1.0  # after a failed read the next waits this long, doubling per failure...
-_RETRY_MAX = 60.0  # ...up to this
 
 _log = logging.getLogger("ha_token_client")
-
-
-class _Entry(NamedTuple):
-    fresh_until: float  # first, so the cache-hit path can index it (faster than an attribute)
-    token: _Secret  # masked in repr: vars(client) and recorded locals don't show it
-    version: Optional[int]
-    usable_until: float  # exp minus the buffer: it may stand in this long while SSM can't be read
-
-
-_EMPTY = _Entry(float("-inf"), _Secret(""), None, float("-inf"))
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class TokenClient:
@@ -83,7 +59,7 @@ class TokenClient:
         timeout: float = 10.0,
         urlopen: Urlopen = urllib.request.urlopen,
         on_error: Optional[Callable[[BaseException], None]] = None,
-        scheduler: Scheduler = _thread_timer,
+        scheduler: Scheduler = thread_timer,
     ) -> None:
         env = os.environ if env is None else env
         self.parameter = parameter
@@ -100,7 +76,7 @@ class TokenClient:
         self._urlopen = urlopen
         self._on_error = on_error
         self._rejected: Deque[str] = deque(maxlen=32)
-        self._entry: _Entry = _EMPTY
+        self._entry: Entry = EMPTY
         self._flights: SingleFlight[_Secret] = SingleFlight()
         self._rejected_read_at = float("-inf")
         self._scheduler = scheduler
@@ -121,15 +97,15 @@ class TokenClient:
 
     def invalidate(self) -> None:
         """Drops the cached copy; the next ``get_token()`` reads SSM."""
-        self._entry = _EMPTY
+        self._entry = EMPTY
 
     def mark_rejected(self, token: str) -> None:
         """Records a 401 for ``token``: it is never returned or sent again."""
-        digest = _hash(token)
+        digest = token_hash(token)
         if digest not in self._rejected:
             self._rejected.append(digest)
         if self._entry.token.value == token:
-            self._entry = _EMPTY
+            self._entry = EMPTY
 
     def reject(self, token: str) -> str:
         """Records a 401 and returns the replacement, read from SSM itself (not the extension,
@@ -240,21 +216,23 @@ class TokenClient:
         delay = self._retry_delay()
         self._entry = entry._replace(fresh_until=min(now + delay, entry.usable_until))
         until = datetime.fromtimestamp(entry.usable_until, timezone.utc).isoformat()
-        _log.warning("%s Using the cached token (valid until %s); next read in %s s.", error, until, delay)
+        _log.warning(
+            "%s Using the cached token (valid until %s); next read in %s s.", error, until, delay
+        )
         if self._on_error is not None:
             self._on_error(error)
         self._schedule(delay)
         return entry.token
 
     def _retry_delay(self) -> float:
-        return min(_RETRY_MAX, _RETRY_MIN * 2 ** max(0, self._failures - 1))
+        return retry_delay(self._failures)
 
     def _read_once(self, fresh: bool) -> _Secret:
         if not fresh and self._clock() - self._rejected_read_at < _REJECTED_RETRY:
             raise self._rejected_error()
         value, version = self._fetch_parameter(fresh)
         now = self._clock()
-        if _hash(value.value) in self._rejected:
+        if token_hash(value.value) in self._rejected:
             self._rejected_read_at = now
             raise self._rejected_error()
         exp = jwt_expiry(value.value)
@@ -266,10 +244,8 @@ class TokenClient:
                 "HA Token Manager add-on (Rotate now), or raise its token_lifespan_days.",
                 self.parameter,
             )
-        fresh_until = min(now + self._ttl, exp - self._buffer)
-        if fresh_until <= now:  # already inside the buffer: still valid, so use it, look again soon
-            fresh_until = min(now + min(self._ttl, _SHORT_TRUST), exp)
-        self._entry = _Entry(fresh_until, value, version, exp - self._buffer)
+        fresh_until = trusted_until(now, exp, self._ttl, self._buffer)
+        self._entry = Entry(fresh_until, value, version, exp - self._buffer)
         self._schedule(max(1.0, (fresh_until - now) * 0.8))  # 80% in, so callers never wait on SSM
         return value
 
@@ -277,13 +253,14 @@ class TokenClient:
         self.reads += 1
         if self._extension_port is not None and not fresh:
             try:
-                cached = read_via_extension(self._extension_port, self.parameter, self._session_token)
+                port, session = self._extension_port, self._session_token
+                cached = read_via_extension(port, self.parameter, session)
             except Exception:  # noqa: BLE001 - an optimisation; the SDK answers with real errors
                 pass
             else:
                 # The extension's cache doesn't notice changes (up to its TTL): a token Home
                 # Assistant rejected may already be replaced in SSM, so ask SSM itself.
-                if _hash(cached.value.value) not in self._rejected:
+                if token_hash(cached.value.value) not in self._rejected:
                     return cached
         if self._ssm is None:
             import boto3  # at first use, not import: a Lambda's cold start pays only when needed
