@@ -8,6 +8,6 @@ export {
 } from './errors.js';
 export type { RequestOptions } from './ha-fetch.js';
 export { jwtExpiry } from './jwt.js';
-export type { Clock, TokenClientOptions } from './options.js';
+export type { Clock, Logger, TokenClientOptions } from './options.js';
 export type { SsmLike } from './ssm-reader.js';
 export { TokenClient } from './token-client.js';

@@ -5,6 +5,11 @@ export interface Clock {
   now(): number;
 }
 
+/** Where the client says it is standing in with the cached token; `console` by default. */
+export interface Logger {
+  warn(message: string): void;
+}
+
 export interface TokenClientOptions {
   /** Name or ARN of the SecureString parameter the add-on publishes. */
   parameter: string;
@@ -28,6 +33,12 @@ export interface TokenClientOptions {
   clock?: Clock;
   fetch?: typeof fetch;
   env?: Record<string, string | undefined>;
-  /** Called with background-refresh failures (the cached token stays in use). */
+  /**
+   * Called with every failed read that did not reach the caller: SSM could not
+   * be read and the cached token (still valid until `exp` minus the buffer) was
+   * used instead, or a background refresh failed. Reads are retried with a
+   * backoff (1 s doubling to 60 s), not on every call.
+   */
   onError?: (error: unknown) => void;
+  logger?: Logger;
 }

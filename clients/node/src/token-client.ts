@@ -1,8 +1,9 @@
 import { inspect } from 'node:util';
 import { TokenExpiredError, TokenRejectedError } from './errors.js';
+import { retryDelay, trustedUntil } from './freshness.js';
 import { haFetch, type RequestOptions, requestInit } from './ha-fetch.js';
 import { jwtExpiry } from './jwt.js';
-import type { Clock, TokenClientOptions } from './options.js';
+import type { Clock, Logger, TokenClientOptions } from './options.js';
 import { RejectedTokens } from './rejected.js';
 import {
   defaultSsmClient,
@@ -18,12 +19,12 @@ interface Entry {
   readonly version: number | undefined;
   /** Epoch ms after which the cached copy is read again. */
   readonly freshUntil: number;
+  /** Epoch ms (`exp` minus the buffer) until which it may stand in while SSM can't be read. */
+  readonly usableUntil: number;
 }
 
 /** After SSM returned a rejected token, don't read it again sooner than this. */
 const REJECTED_RETRY_MS = 1_000;
-/** A fresh read within the expiry buffer is trusted this long at most. */
-const SHORT_TRUST_MS = 30_000;
 
 /**
  * Reads a managed Home Assistant token from SSM and keeps a copy in memory:
@@ -44,6 +45,7 @@ export class TokenClient {
   readonly #clock: Clock;
   readonly #fetch: typeof fetch;
   readonly #onError: (error: unknown) => void;
+  readonly #logger: Logger;
   readonly #rejected = new RejectedTokens();
   #entry: Entry | undefined;
   #inflight: Promise<string> | undefined;
@@ -51,6 +53,8 @@ export class TokenClient {
   #rejectedReadAt = Number.NEGATIVE_INFINITY;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  /** Failed reads in a row, for the backoff. */
+  #failures = 0;
   /** SSM reads made (SDK or extension), for tests and metrics. */
   reads = 0;
 
@@ -68,6 +72,7 @@ export class TokenClient {
     this.#clock = options.clock ?? Date;
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#onError = options.onError ?? (() => {});
+    this.#logger = options.logger ?? console;
   }
 
   /** The token: from memory while it is fresh, else one SSM read shared by all waiting callers. */
@@ -145,6 +150,42 @@ export class TokenClient {
   }
 
   async #read(fresh: boolean): Promise<string> {
+    try {
+      const token = await this.#readOnce(fresh);
+      this.#failures = 0;
+      return token;
+    } catch (error) {
+      this.#failures++;
+      return this.#standIn(error);
+    }
+  }
+
+  /**
+   * SSM is down, slow or throttling: the cached token is still valid until
+   * `exp` minus the buffer, so it keeps answering, the error is reported, and
+   * SSM is read again after a backoff rather than on every call. A rejected
+   * token, or none worth using, leaves the error to the caller.
+   */
+  #standIn(error: unknown): string {
+    const entry = this.#entry;
+    const now = this.#clock.now();
+    if (error instanceof TokenRejectedError || entry === undefined || now >= entry.usableUntil)
+      throw error;
+    const delay = this.#retryDelay();
+    this.#entry = { ...entry, freshUntil: Math.min(now + delay, entry.usableUntil) };
+    this.#logger.warn(
+      `ha-token-client: ${error instanceof Error ? error.message : String(error)} Using the cached token (valid until ${new Date(entry.usableUntil).toISOString()}); next read in ${delay / 1000} s.`,
+    );
+    this.#onError(error);
+    this.#schedule(delay);
+    return entry.token;
+  }
+
+  #retryDelay(): number {
+    return retryDelay(this.#failures);
+  }
+
+  async #readOnce(fresh: boolean): Promise<string> {
     if (!fresh && this.#clock.now() - this.#rejectedReadAt < REJECTED_RETRY_MS)
       throw this.#rejectedError();
     const { value, version } = await this.#fetchParameter(fresh);
@@ -160,12 +201,10 @@ export class TokenClient {
         `The token in SSM parameter ${this.parameter} expired at ${new Date(expMs).toISOString()}. Rotate it in the HA Token Manager add-on (Rotate now), or raise its token_lifespan_days.`,
         this.parameter,
       );
-    let freshUntil = Math.min(now + this.#ttlMs, expMs - this.#bufferMs);
-    // Already inside the buffer: still valid, so use it, but look again soon.
-    if (freshUntil <= now)
-      freshUntil = Math.min(now + Math.min(this.#ttlMs, SHORT_TRUST_MS), expMs);
-    this.#entry = { token: value, version, freshUntil };
-    this.#schedule(freshUntil - now);
+    const freshUntil = trustedUntil(now, expMs, this.#ttlMs, this.#bufferMs);
+    this.#entry = { token: value, version, freshUntil, usableUntil: expMs - this.#bufferMs };
+    // Re-read at 80% of the lifetime so callers never wait on SSM.
+    this.#schedule(Math.max(1_000, (freshUntil - now) * 0.8));
     return value;
   }
 
@@ -173,12 +212,15 @@ export class TokenClient {
     this.reads++;
     if (this.#extensionPort !== undefined && !fresh) {
       try {
-        return await readViaExtension(
+        const cached = await readViaExtension(
           this.#extensionPort,
           this.parameter,
           this.#sessionToken,
           this.#fetch,
         );
+        // The extension's cache doesn't notice changes (up to its TTL): a token Home
+        // Assistant rejected may already be replaced in SSM, so ask SSM itself.
+        if (!this.#rejected.has(cached.value)) return cached;
       } catch {
         // The extension is an optimisation: the SDK answers, with errors that say what to fix.
       }
@@ -186,17 +228,17 @@ export class TokenClient {
     return readViaSdk(this.#ssm, this.parameter, this.#region);
   }
 
-  #schedule(lifetimeMs: number): void {
+  #schedule(delayMs: number): void {
     if (!this.#refreshAhead || this.#closed) return;
     if (this.#timer) clearTimeout(this.#timer);
-    // Re-read at 80% of the lifetime so callers never wait on SSM.
-    this.#timer = setTimeout(
-      () => {
-        this.#timer = undefined;
-        this.#load(false).catch((error: unknown) => this.#onError(error));
-      },
-      Math.max(1_000, lifetimeMs * 0.8),
-    );
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#load(false).catch((error: unknown) => {
+        // No cached token to stand in: report, and try again later rather than never.
+        this.#onError(error);
+        this.#schedule(this.#retryDelay());
+      });
+    }, delayMs);
     this.#timer.unref?.();
   }
 

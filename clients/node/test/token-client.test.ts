@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import type { GetParameterCommand, GetParameterCommandOutput } from '@aws-sdk/client-ssm';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import {
   AccessDeniedError,
   ParameterNotFoundError,
@@ -107,27 +107,143 @@ describe('TokenClient.getToken', () => {
   test('the token never shows in inspect, JSON or String', async () => {
     const { client, ssm } = setup();
     const token = await client.getToken();
-    for (const text of [inspect(client), JSON.stringify(client), String(client)])
+    // The cache lives in private (#) fields, which neither inspect (even with
+    // showHidden, bypassing the custom inspector) nor Object.entries reach.
+    const raw = inspect(client, { showHidden: true, depth: 10, customInspect: false });
+    const fields = JSON.stringify(Object.entries(client));
+    for (const text of [inspect(client), JSON.stringify(client), String(client), raw, fields])
       expect(text).not.toContain(token.slice(0, -4));
     expect(inspect(client)).toContain('/ha/token');
     expect(ssm.reads).toBe(1);
   });
 
   test('background refresh re-reads before the cache runs out, and stops on close()', async () => {
-    const ssm = new FakeSsm(jwt(Date.now() / 1000 + 3600));
-    const client = new TokenClient({
-      parameter: '/ha/token',
-      ssm,
-      extension: false,
-      ttlMs: 1_500,
-      refreshAhead: true,
+    // Fake timers (and Date, the client's default clock): the test moves time, never waits for it.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const ssm = new FakeSsm(jwt(Date.now() / 1000 + 3600));
+      const client = new TokenClient({
+        parameter: '/ha/token',
+        ssm,
+        extension: false,
+        ttlMs: 10_000,
+        refreshAhead: true,
+      });
+      const first = client.getToken();
+      await vi.advanceTimersByTimeAsync(5);
+      await first;
+      await vi.advanceTimersByTimeAsync(7_990);
+      expect(ssm.reads).toBe(1);
+      await vi.advanceTimersByTimeAsync(10); // 80% of the TTL
+      expect(ssm.reads).toBe(2);
+      await vi.advanceTimersByTimeAsync(5); // the read answers and the next refresh is set
+      expect(vi.getTimerCount()).toBe(1);
+      client.close();
+      expect(vi.getTimerCount()).toBe(0);
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(ssm.reads).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('TokenClient while SSM cannot be read', () => {
+  function outage() {
+    const errors: unknown[] = [];
+    const warnings: string[] = [];
+    const logger = { warn: (m: string) => warnings.push(m) };
+    const s = setup(undefined, { ttlMs: 60_000, onError: (e: unknown) => errors.push(e), logger });
+    return { ...s, errors, warnings };
+  }
+
+  test('the cached token stands in until exp minus the buffer; the error is reported; reads back off', async () => {
+    const { clock, ssm, client, errors, warnings } = outage();
+    const token = await client.getToken();
+    ssm.error = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    clock.t += 61_000;
+
+    expect(await client.getToken()).toBe(token);
+    expect(ssm.reads).toBe(2);
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0])).toMatch(/\/ha\/token.*ThrottlingException/);
+    expect(warnings.join('\n')).toMatch(/Using the cached token/);
+    expect(warnings.join('\n')).not.toContain(token.slice(0, -4));
+
+    // Not on every call: the next read waits 1 s, then 2 s.
+    const calls = await Promise.all(Array.from({ length: 100 }, () => client.getToken()));
+    expect(new Set(calls)).toEqual(new Set([token]));
+    expect(ssm.reads).toBe(2);
+    clock.t += 1_001;
+    await client.getToken();
+    expect(ssm.reads).toBe(3);
+    clock.t += 1_001;
+    await client.getToken();
+    expect(ssm.reads).toBe(3);
+    clock.t += 1_000;
+    await client.getToken();
+    expect(ssm.reads).toBe(4);
+
+    // SSM back: the next read after the backoff is trusted for the TTL again.
+    ssm.error = undefined;
+    clock.t += 4_001;
+    await client.getToken();
+    clock.t += 30_000;
+    await client.getToken();
+    expect(ssm.reads).toBe(5);
+  });
+
+  test('past exp minus the buffer the cached token is not used: the error reaches the caller', async () => {
+    const now = Date.now();
+    const { clock, ssm, client } = setup(jwt(now / 1000 + 3_600), {
+      ttlMs: 60_000,
+      logger: { warn() {} },
     });
     await client.getToken();
-    await expect.poll(() => ssm.reads, { timeout: 3_000 }).toBe(2);
-    client.close();
-    const after = ssm.reads;
-    await new Promise((r) => setTimeout(r, 1_600));
-    expect(ssm.reads).toBe(after);
+    ssm.error = Object.assign(new Error('connect ETIMEDOUT'), { name: 'TimeoutError' });
+    clock.t = now + 3_600_000 - 299_000;
+    await expect(client.getToken()).rejects.toThrow(/Could not read SSM parameter \/ha\/token/);
+  });
+
+  test('with background refresh, a failed read is retried on the timer, not dropped', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const ssm = new FakeSsm(jwt(Date.now() / 1000 + 3_600));
+      const errors: unknown[] = [];
+      const client = new TokenClient({
+        parameter: '/ha/token',
+        ssm,
+        extension: false,
+        ttlMs: 10_000,
+        refreshAhead: true,
+        onError: (e) => errors.push(e),
+        logger: { warn() {} },
+      });
+      const first = client.getToken();
+      await vi.advanceTimersByTimeAsync(5);
+      await first;
+      ssm.error = new Error('socket hang up');
+      await vi.advanceTimersByTimeAsync(8_005); // the refresh at 80% of the TTL fails
+      expect([ssm.reads, errors.length]).toEqual([2, 1]);
+      await vi.advanceTimersByTimeAsync(1_005); // retried after 1 s, fails again
+      expect([ssm.reads, errors.length]).toEqual([3, 2]);
+      ssm.error = undefined;
+      await vi.advanceTimersByTimeAsync(2_005); // then after 2 s, and SSM answers
+      expect([ssm.reads, errors.length]).toEqual([4, 2]);
+      await vi.advanceTimersByTimeAsync(8_005); // back on the 80%-of-TTL schedule
+      expect(ssm.reads).toBe(5);
+      client.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  test('a rejected token never stands in', async () => {
+    const { ssm, client } = outage();
+    const token = await client.getToken();
+    ssm.error = new Error('down');
+    await expect(client.reject(token)).rejects.toThrow(/Could not read SSM/);
+    await expect(client.getToken()).rejects.toThrow(/Could not read SSM/);
   });
 });
 
@@ -205,6 +321,32 @@ describe('the Parameters and Secrets Lambda Extension', () => {
       expect(ssm.reads).toBe(0);
       expect(await client.reject(a)).toBe(b);
       expect(ssm.reads).toBe(1);
+    } finally {
+      extension.close();
+    }
+  });
+
+  test("after a revocation, the extension's cached dead token is passed over for SSM's new one", async () => {
+    const exp = Date.now() / 1000 + 86_400;
+    const [a, b] = [jwt(exp, 'a'), jwt(exp, 'b')];
+    // The extension keeps answering with the token it cached (it doesn't detect changes).
+    const extension = createServer((_req, res) => {
+      res.end(JSON.stringify({ Parameter: { Value: a, Version: 1 } }));
+    });
+    await new Promise<void>((r) => extension.listen(0, '127.0.0.1', r));
+    const port = (extension.address() as AddressInfo).port;
+    const clock = { t: Date.now(), now: () => clock.t };
+    const ssm = new FakeSsm(a);
+    const client = new TokenClient({ parameter: '/ha/token', ssm, clock, extension: { port } });
+    try {
+      expect(await client.getToken()).toBe(a);
+      // Rejected before the add-on has published the replacement: SSM still holds it.
+      await expect(client.reject(a)).rejects.toThrow(TokenRejectedError);
+      ssm.value = b;
+      clock.t += 1_500;
+      expect(await client.getToken()).toBe(b);
+      expect(await client.getToken()).toBe(b);
+      expect(ssm.reads).toBe(2);
     } finally {
       extension.close();
     }

@@ -122,17 +122,71 @@ def test_the_token_never_shows_in_repr_or_str():
     assert "/ha/token" in repr(client)
 
 
+class FakeTimers:
+    """The background refresh's scheduler, run by hand: no thread, no waiting."""
+
+    def __init__(self) -> None:
+        self.pending = []
+
+    def __call__(self, delay, call):
+        timer = _FakeTimer(delay, call, self)
+        self.pending.append(timer)
+        return timer
+
+    def fire(self):
+        """Runs the next timer; returns its delay."""
+        timer = self.pending.pop(0)
+        timer.call()
+        return timer.delay
+
+
+class _FakeTimer:
+    def __init__(self, delay, call, timers):
+        self.delay, self.call, self._timers = delay, call, timers
+
+    def cancel(self):
+        if self in self._timers.pending:
+            self._timers.pending.remove(self)
+
+
 def test_background_refresh_reads_before_the_cache_runs_out_and_stops_on_close():
-    ssm = FakeSsm(make_jwt(time.time() + 3600))
-    with TokenClient("/ha/token", ssm_client=ssm, extension=False, ttl=1.5, refresh_ahead=True) as c:
-        c.get_token()
-        deadline = time.time() + 3
-        while ssm.reads < 2 and time.time() < deadline:
-            time.sleep(0.05)
+    timers = FakeTimers()
+    token = make_jwt(time.time() + 3600)
+    clock, ssm, client = setup(token, ttl=10, refresh_ahead=True, scheduler=timers)
+    with client:
+        client.get_token()
+        assert [t.delay for t in timers.pending] == [8.0]  # 80% of the TTL
+        clock.t += 8
+        timers.fire()
         assert ssm.reads == 2
-    after = ssm.reads
-    time.sleep(1.6)
-    assert ssm.reads == after
+        assert [t.delay for t in timers.pending] == [8.0]
+    assert timers.pending == []  # close() cancelled it
+    assert ssm.reads == 2
+
+
+def test_a_failed_background_refresh_is_retried_on_the_timer_not_dropped():
+    timers = FakeTimers()
+    errors = []
+    clock, ssm, client = setup(
+        make_jwt(time.time() + 3600),
+        ttl=10,
+        refresh_ahead=True,
+        scheduler=timers,
+        on_error=errors.append,
+    )
+    client.get_token()
+    ssm.error = ClientError("InternalServerError", "down")
+    clock.t += 8
+    timers.fire()  # the refresh at 80% of the TTL fails
+    assert (ssm.reads, len(errors), [t.delay for t in timers.pending]) == (2, 1, [1.0])
+    clock.t += 1
+    timers.fire()  # retried after 1 s, fails again
+    assert (ssm.reads, len(errors), [t.delay for t in timers.pending]) == (3, 2, [2.0])
+    ssm.error = None
+    clock.t += 2
+    timers.fire()  # then after 2 s, and SSM answers: back on the 80%-of-TTL schedule
+    assert (ssm.reads, len(errors), [t.delay for t in timers.pending]) == (4, 2, [8.0])
+    client.close()
 
 
 class FakeHa:
@@ -228,3 +282,118 @@ def test_falls_back_to_the_sdk_when_nothing_listens_on_the_extension_port():
     _, ssm, client = setup(extension=9)
     client.get_token()
     assert ssm.reads == 1
+
+
+def test_after_a_revocation_the_extensions_cached_dead_token_is_passed_over_for_ssms_new_one():
+    exp = time.time() + 86400
+    a, b = make_jwt(exp, "a"), make_jwt(exp, "b")
+
+    class Extension(BaseHTTPRequestHandler):
+        # Keeps answering with the token it cached (it doesn't detect changes).
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(json.dumps({"Parameter": {"Value": a, "Version": 1}}).encode())
+
+        def log_message(self, *_):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Extension)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    clock = Clock()
+    ssm = FakeSsm(a)
+    try:
+        client = TokenClient(
+            "/ha/token", ssm_client=ssm, clock=clock, extension=server.server_address[1]
+        )
+        assert client.get_token() == a
+        with pytest.raises(TokenRejectedError):  # the add-on has not published yet
+            client.reject(a)
+        ssm.value = b
+        clock.t += 1.5
+        assert client.get_token() == b
+        assert client.get_token() == b
+        assert ssm.reads == 2
+    finally:
+        server.shutdown()
+
+
+class Throttling(ClientError):
+    def __init__(self) -> None:
+        super().__init__("ThrottlingException", "Rate exceeded")
+
+
+def test_while_ssm_is_down_the_cached_token_stands_in_the_error_is_reported_reads_back_off(caplog):
+    errors = []
+    clock, ssm, client = setup(ttl=60, on_error=errors.append)
+    token = client.get_token()
+    ssm.error = Throttling()
+    clock.t += 61
+
+    assert client.get_token() == token
+    assert ssm.reads == 2
+    assert len(errors) == 1
+    assert "/ha/token" in str(errors[0]) and "ThrottlingException" in str(errors[0])
+    assert "Using the cached token" in caplog.text
+    assert token[:-4] not in caplog.text
+
+    # Not on every call: the next read waits 1 s, then 2 s.
+    assert {client.get_token() for _ in range(100)} == {token}
+    assert ssm.reads == 2
+    clock.t += 1.001
+    client.get_token()
+    assert ssm.reads == 3
+    clock.t += 1.001
+    client.get_token()
+    assert ssm.reads == 3
+    clock.t += 1.0
+    client.get_token()
+    assert ssm.reads == 4
+
+    # SSM back: the next read after the backoff is trusted for the TTL again.
+    ssm.error = None
+    clock.t += 4.001
+    client.get_token()
+    clock.t += 30
+    client.get_token()
+    assert ssm.reads == 5
+
+
+def test_past_exp_minus_the_buffer_the_cached_token_is_not_used():
+    now = time.time()
+    clock, ssm, client = setup(make_jwt(now + 3600), ttl=60)
+    client.get_token()
+    ssm.error = ClientError("TimeoutError", "timed out")
+    clock.t = now + 3600 - 299
+    with pytest.raises(Exception, match=r"Could not read SSM parameter /ha/token"):
+        client.get_token()
+
+
+def test_a_rejected_token_never_stands_in():
+    _, ssm, client = setup()
+    token = client.get_token()
+    ssm.error = ClientError("InternalServerError", "down")
+    with pytest.raises(Exception, match=r"Could not read SSM"):
+        client.reject(token)
+    with pytest.raises(Exception, match=r"Could not read SSM"):
+        client.get_token()
+
+
+def test_the_token_never_shows_in_the_clients_attributes_or_a_failed_reads_locals():
+    import traceback
+
+    clock, ssm, client = setup(ttl=60)
+    token = client.get_token()
+    assert token[:-4] not in repr(vars(client))
+    # What an error reporter that records locals (Sentry does) would keep.
+    ssm.value = make_jwt(time.time() - 10, "expired")
+    clock.t += 61
+    client.invalidate()
+    try:
+        client.get_token()
+    except Exception as error:  # noqa: BLE001
+        frames = traceback.TracebackException.from_exception(error, capture_locals=True).stack
+        recorded = repr([frame.locals for frame in frames])
+    assert "_Secret(" in recorded  # sanity: locals were captured
+    assert "_read_once" in repr([frame.name for frame in frames])
+    assert ssm.value[:-4] not in recorded

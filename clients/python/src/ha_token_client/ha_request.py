@@ -8,6 +8,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Mapping, Optional
 
+from .secret import _Secret
+
 Urlopen = Callable[..., Any]
 USER_AGENT = "ha-token-client-python/0.1.0"
 
@@ -34,13 +36,13 @@ def send(
     urlopen: Urlopen,
     url: str,
     method: str,
-    token: str,
+    token: _Secret,
     body: Optional[bytes],
     headers: Optional[Dict[str, str]],
     timeout: float,
 ) -> Response:
     all_headers = dict(headers or {})
-    all_headers["Authorization"] = f"Bearer {token}"
+    all_headers["Authorization"] = f"Bearer {token.value}"
     # Home Assistant's failed-login warnings name the user agent: say who we are.
     all_headers.setdefault("User-Agent", USER_AGENT)
     request = urllib.request.Request(url, data=body, headers=all_headers, method=method)

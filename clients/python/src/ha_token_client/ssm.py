@@ -9,10 +9,11 @@ import urllib.request
 from typing import Any, Mapping, NamedTuple, Optional, Union
 
 from .errors import AccessDeniedError, ParameterNotFoundError, SsmReadError, TokenClientError
+from .secret import _Secret
 
 
 class ParameterValue(NamedTuple):
-    value: str
+    value: _Secret
     version: Optional[int]
 
 
@@ -26,7 +27,7 @@ def read_via_sdk(client: Any, parameter: str, region: Optional[str]) -> Paramete
     value = found.get("Value")
     if not value:
         raise SsmReadError(f"SSM parameter {parameter} is empty.", parameter)
-    return ParameterValue(value, found.get("Version"))
+    return ParameterValue(_Secret(value), found.get("Version"))
 
 
 def read_via_extension(
@@ -46,7 +47,7 @@ def read_via_extension(
     value = (body.get("Parameter") or {}).get("Value")
     if not value:
         raise ValueError("the Parameters and Secrets extension returned no value")
-    return ParameterValue(value, (body.get("Parameter") or {}).get("Version"))
+    return ParameterValue(_Secret(value), (body.get("Parameter") or {}).get("Version"))
 
 
 def _arn(parameter: str, region: Optional[str]) -> str:
