@@ -150,6 +150,7 @@ async function startCredentialWork(
     log: log.child('rotation'),
     clock: systemClock,
     consumers: (id, target) => consumers?.credential(id, target),
+    consumerHolders: () => consumers?.holders() ?? [],
   });
   if (config.consumers.length > 0 && ssm && config.aws) {
     consumers = await createConsumers(config, config.aws.region, ssm, {

@@ -11,6 +11,7 @@ import type { TokenCheck } from '../ha/rest.js';
 import { describeError, type Logger } from '../log.js';
 import { CONSUMER_LIFESPAN_DAYS, type ConsumerConfig } from '../options.js';
 import type { ManagedCredential } from '../rotation/credential.js';
+import { type Holder, sharedTokens } from '../rotation/holders.js';
 import { consumerCredential } from '../rotation/record.js';
 import type { Rotator } from '../rotation/rotator.js';
 import type { JobOutcome } from '../schedule/job.js';
@@ -39,7 +40,7 @@ export interface ConsumerManagerOptions {
   /** rotation_grace_minutes: for records of consumers no longer configured. */
   graceMinutes: number;
   store: ParameterStore;
-  rotator: Pick<Rotator, 'rotate' | 'records' | 'waitingFor' | 'isRunning'>;
+  rotator: Pick<Rotator, 'rotate' | 'records' | 'waitingFor' | 'isRunning' | 'holders'>;
   connection: Pick<HaConnection, 'connection'>;
   /** GET /api/ with a token: used once per unknown token (each 401 is a failed login in HA). */
   check: TokenCheck;
@@ -123,6 +124,29 @@ export class ConsumerManager {
     });
   }
 
+  /** Each consumer's last-seen token, also of consumers no longer configured (src/rotation/holders.ts). */
+  holders(): Holder[] {
+    return this.#memory.names().flatMap((name) => {
+      const r = this.#memory.get(name) as Remembered;
+      if (!r.refreshTokenId) return [];
+      const label = `consumer ${name} (SSM parameter ${r.parameter})`;
+      return [{ credential: consumerCredential(name), label, refreshTokenId: r.refreshTokenId }];
+    });
+  }
+
+  /** One token held by two credentials: rotating one revokes nothing the other uses, but say so once. */
+  #warnShared(): void {
+    for (const line of sharedTokens(this.#o.rotator.holders())) {
+      if (this.#warnedShared.has(line)) continue;
+      this.#warnedShared.add(line);
+      const message = `One token is held by ${line}: a rotation of one leaves it unrevoked while another holds it; give each its own token.`;
+      this.#o.status.event('warning', 'consumers', message);
+      this.#o.log.warning(`Consumers: ${message}`);
+    }
+  }
+
+  readonly #warnedShared = new Set<string>();
+
   /**
    * Reads every parameter (10 names a GetParameters call), Home Assistant's
    * list of the user's tokens (one call), and acts on what it finds. Joins a
@@ -160,6 +184,7 @@ export class ConsumerManager {
       await this.#inspect(consumer, held.get(consumer.parameter) ?? 'missing', tokens, now);
     }
     this.#refreshRemoved(tokens);
+    this.#warnShared();
     await this.#memory.save().catch((error) => log.warning('Could not save consumers.json', error));
     this.#refreshedOnce = true;
     this.#report();
