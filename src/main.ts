@@ -4,6 +4,7 @@ import { type ServerType, serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { systemClock } from './clock.js';
 import type { ConsumerManager, ConsumerManagerOptions } from './consumers/manager.js';
+import { consumersWanted } from './consumers/wanted.js';
 import { OptionsSource } from './credentials/options-source.js';
 import type { CredentialSource } from './credentials/source.js';
 import type { SsmSource } from './credentials/ssm-source.js';
@@ -152,17 +153,6 @@ async function startCredentialWork(
     consumers: (id, target) => consumers?.credential(id, target),
     consumerHolders: () => consumers?.holders() ?? [],
   });
-  if (config.consumers.length > 0 && ssm && config.aws) {
-    consumers = await createConsumers(config, config.aws.region, ssm, {
-      rotator,
-      connection,
-      check,
-      dataDir,
-      status,
-      log: log.child('consumers'),
-      timezone,
-    });
-  }
   const rotation =
     config.rotation.schedule && isPublisher(source)
       ? new Job({
@@ -180,7 +170,28 @@ async function startCredentialWork(
   // The journal first: a rotation before it is read would rewrite it without its unfinished records.
   await rotator.start();
   rotation?.start();
-  // After the journal: a consumer's first issue is a rotation.
+  // After the journal: a consumer's first issue is a rotation, and its unsettled records keep the manager.
+  const wanted = await consumersWanted({
+    configured: config.consumers.length,
+    dataDir,
+    records: rotator.records,
+    ssm: ssm !== undefined && config.aws !== undefined,
+  });
+  if (!wanted.run && wanted.problem) {
+    log.warning(wanted.problem);
+    status.addNotice(wanted.problem, 'consumers');
+  }
+  if (wanted.run && ssm && config.aws) {
+    consumers = await createConsumers(config, config.aws.region, ssm, {
+      rotator,
+      connection,
+      check,
+      dataDir,
+      status,
+      log: log.child('consumers'),
+      timezone,
+    });
+  }
   await consumers?.start();
   return {
     connection,

@@ -9,7 +9,7 @@ import { readPrivateJson, writePrivateFile } from '../files.js';
 // scheduled rotation. Consumers removed from the options stay here until a
 // person revokes their token (docs/rotation.md, "Consumers").
 
-const FILE = 'consumers.json';
+export const CONSUMERS_FILE = 'consumers.json';
 /** Addresses kept per consumer: enough for a fleet behind a few NATs; the oldest go first. */
 const MAX_ADDRESSES = 50;
 const MAX_REVOKED = 20;
@@ -33,7 +33,7 @@ export class ConsumerMemory {
   #entries = new Map<string, Remembered>();
 
   constructor(dataDir: string) {
-    this.#file = join(dataDir, FILE);
+    this.#file = join(dataDir, CONSUMERS_FILE);
   }
 
   /** Reads the file; returns a problem to report when it was damaged (then it starts empty). */
