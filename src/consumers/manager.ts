@@ -11,7 +11,7 @@ import type { TokenCheck } from '../ha/rest.js';
 import { describeError, type Logger } from '../log.js';
 import { CONSUMER_LIFESPAN_DAYS, type ConsumerConfig } from '../options.js';
 import type { ManagedCredential } from '../rotation/credential.js';
-import { type Holder, sharedTokens } from '../rotation/holders.js';
+import { type Holder, heldElsewhere, sharedTokens } from '../rotation/holders.js';
 import { consumerCredential } from '../rotation/record.js';
 import type { Rotator } from '../rotation/rotator.js';
 import type { JobOutcome } from '../schedule/job.js';
@@ -380,6 +380,13 @@ export class ConsumerManager {
       return {
         ok: false,
         message: `The token of ${name} belongs to another Home Assistant user: revoke it in that user's profile.`,
+      };
+    // The same token may be held by another consumer (e.g. one renamed, same parameter) or the add-on.
+    const holder = heldElsewhere(this.#o.rotator.holders(), consumerCredential(name)).get(id);
+    if (holder !== undefined)
+      return {
+        ok: false,
+        message: `Not revoked: the token of ${name} is also held by ${holder}, which would stop working.`,
       };
     const conn = this.#o.connection.connection;
     if (!conn)
