@@ -305,11 +305,13 @@ export class ConsumerManager {
         remembered.refreshTokenId = minted.refreshTokenId;
         remembered.masked = minted.masked;
         remembered.fingerprint = minted.fingerprint;
-        if (consumer?.schedule)
+        if (consumer?.schedule) {
           remembered.scheduledAt = nextScheduled(
             consumer.schedule,
             this.#o.timezone,
           )?.toISOString();
+          remembered.schedule = consumer.schedule;
+        }
         this.#memory.set(name, remembered);
         void this.#memory.save().catch(() => undefined);
       }

@@ -22,6 +22,8 @@ export interface Remembered {
   version?: number;
   /** With a rotation_schedule: its first run after the token was issued or adopted (ISO). */
   scheduledAt?: string;
+  /** The rotation_schedule `scheduledAt` was computed from: another one is computed anew. */
+  schedule?: string;
   /** Addresses Home Assistant reported this consumer's token used from. */
   addresses: string[];
   /** Refresh-token ids known dead: Home Assistant rejected them, or the add-on revoked them. */
