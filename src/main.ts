@@ -168,9 +168,8 @@ async function startCredentialWork(
   connection.start();
   refresh.start();
   // The journal first: a rotation before it is read would rewrite it without its unfinished records.
-  await rotator.start();
-  rotation?.start();
-  // After the journal: a consumer's first issue is a rotation, and its unsettled records keep the manager.
+  await rotator.load();
+  // Its unsettled consumer records keep the manager; created before the settle worker looks them up.
   const wanted = await consumersWanted({
     configured: config.consumers.length,
     dataDir,
@@ -192,6 +191,9 @@ async function startCredentialWork(
       timezone,
     });
   }
+  await rotator.start();
+  rotation?.start();
+  // After the journal: a consumer's first issue is a rotation.
   await consumers?.start();
   return {
     connection,

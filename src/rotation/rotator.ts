@@ -94,14 +94,27 @@ export class Rotator {
     this.#report();
   }
 
+  /** Reads the journal (once): `records` is then what it holds. start() calls it when nobody did. */
+  load(): Promise<void> {
+    this.#loading ??= this.#journal
+      .load()
+      .finally(() => this.#markLoaded())
+      .then((problems) => {
+        this.#problems = problems;
+        for (const problem of problems) {
+          this.#o.log.error(problem);
+          this.#o.status.event('error', 'rotation', problem);
+        }
+        this.#report();
+      });
+    return this.#loading;
+  }
+
+  #loading: Promise<void> | undefined;
+
   /** Reads the journal and starts settling what is unfinished in it. */
   async start(): Promise<void> {
-    this.#problems = await this.#journal.load().finally(() => this.#markLoaded());
-    for (const problem of this.#problems) {
-      this.#o.log.error(problem);
-      this.#o.status.event('error', 'rotation', problem);
-    }
-    this.#report();
+    await this.load();
     // The connection loads the token already: this shares that read.
     this.#settler.start(this.#o.tokens.current());
   }
