@@ -7,6 +7,7 @@ import { HistoryRecorder } from './alerts/history.js';
 import { startAlerts, viewOptions } from './alerts/start.js';
 import { systemClock } from './clock.js';
 import type { ConsumerManager, ConsumerManagerOptions } from './consumers/manager.js';
+import { consumersWanted } from './consumers/wanted.js';
 import { OptionsSource } from './credentials/options-source.js';
 import type { CredentialSource } from './credentials/source.js';
 import type { SsmSource } from './credentials/ssm-source.js';
@@ -164,18 +165,8 @@ async function startCredentialWork(
     log: log.child('rotation'),
     clock: systemClock,
     consumers: (id, target) => consumers?.credential(id, target),
+    consumerHolders: () => consumers?.holders() ?? [],
   });
-  if (config.consumers.length > 0 && ssm && config.aws) {
-    consumers = await createConsumers(config, config.aws.region, ssm, {
-      rotator,
-      connection,
-      check,
-      dataDir,
-      status,
-      log: log.child('consumers'),
-      timezone,
-    });
-  }
   const rotation =
     config.rotation.schedule && isPublisher(source)
       ? new Job({
@@ -191,6 +182,29 @@ async function startCredentialWork(
   connection.start();
   refresh.start();
   // The journal first: a rotation before it is read would rewrite it without its unfinished records.
+  await rotator.load();
+  // Its unsettled consumer records keep the manager; created before the settle worker looks them up.
+  const wanted = await consumersWanted({
+    configured: config.consumers.length,
+    dataDir,
+    records: rotator.records,
+    ssm: ssm !== undefined && config.aws !== undefined,
+  });
+  if (!wanted.run && wanted.problem) {
+    log.warning(wanted.problem);
+    status.addNotice(wanted.problem, 'consumers');
+  }
+  if (wanted.run && ssm && config.aws) {
+    consumers = await createConsumers(config, config.aws.region, ssm, {
+      rotator,
+      connection,
+      check,
+      dataDir,
+      status,
+      log: log.child('consumers'),
+      timezone,
+    });
+  }
   await rotator.start();
   rotation?.start();
   // After the journal: a consumer's first issue is a rotation.

@@ -295,6 +295,8 @@ function checkConsumers(
   }
   const names = new Map<string, number>();
   const parameters = new Map<string, number>();
+  const source =
+    o.token_source === 'ssm' && o.ssm_parameter ? parameterName(o.ssm_parameter) : undefined;
   o.consumers.forEach((c, i) => {
     const first = names.get(c.name);
     if (first !== undefined)
@@ -310,6 +312,11 @@ function checkConsumers(
         `is also the parameter of consumers[${same}]: each consumer needs its own parameter`,
       );
     else parameters.set(c.ssm_parameter, i);
+    if (source !== undefined && parameterName(c.ssm_parameter) === source)
+      problem(
+        ['consumers', i, 'ssm_parameter'],
+        "is the add-on's own ssm_parameter: a consumer needs its own parameter, or rotating one would replace the other's token",
+      );
     const grace = c.grace_minutes ?? o.rotation_grace_minutes;
     if (c.rotation_schedule !== undefined) {
       const shortest = shortestInterval(upcomingRuns(c.rotation_schedule, RUNS_CHECKED));
@@ -320,6 +327,11 @@ function checkConsumers(
         );
     }
   });
+}
+
+/** A parameter's name: an ARN's part after `parameter`, e.g. /home-assistant/token. */
+function parameterName(parameter: string): string {
+  return ARN.exec(parameter)?.[3] ?? parameter;
 }
 
 /** `consumers[2].ssm_parameter`, as a user finds it in the Options tab. */

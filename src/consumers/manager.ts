@@ -1,28 +1,25 @@
 import type { Clock } from '../clock.js';
-import { TokenRejectedError } from '../errors.js';
-import {
-  deleteRefreshToken,
-  HaCommandError,
-  listRefreshTokens,
-  type RefreshTokenInfo,
-} from '../ha/auth-commands.js';
+import { listRefreshTokens, type RefreshTokenInfo } from '../ha/auth-commands.js';
 import type { HaConnection } from '../ha/connection.js';
 import type { TokenCheck } from '../ha/rest.js';
 import { describeError, type Logger } from '../log.js';
 import { CONSUMER_LIFESPAN_DAYS, type ConsumerConfig } from '../options.js';
 import type { ManagedCredential } from '../rotation/credential.js';
+import type { Holder } from '../rotation/holders.js';
 import { consumerCredential } from '../rotation/record.js';
 import type { Rotator } from '../rotation/rotator.js';
 import type { JobOutcome } from '../schedule/job.js';
 import type { ConsumerInfo, StatusModel } from '../status/status-model.js';
-import type { Token } from '../tokens/token.js';
 import { consumerAsCredential } from './credential.js';
-import { nextScheduled } from './due.js';
-import { judge, usageOf, type Verdict } from './inspect.js';
+import { consumerHolders, SharedTokenWarning } from './holding.js';
+import { judge, type Verdict } from './inspect.js';
 import { ConsumerMemory, type Remembered } from './memory.js';
 import { observe } from './observe.js';
 import type { Held, ParameterStore } from './parameters.js';
+import { RotationQueue } from './queue.js';
+import { checkUnknown, refreshRemoved, rotated } from './refresh-steps.js';
 import { consumerInfos, type Seen } from './report.js';
+import { revokeConsumer } from './revoke.js';
 
 // One token per consumer (docs/rotation.md, "Consumers"): at start and at
 // each refresh, read every consumer's parameter (in batches), judge what it
@@ -39,7 +36,7 @@ export interface ConsumerManagerOptions {
   /** rotation_grace_minutes: for records of consumers no longer configured. */
   graceMinutes: number;
   store: ParameterStore;
-  rotator: Pick<Rotator, 'rotate' | 'records' | 'waitingFor' | 'isRunning'>;
+  rotator: Pick<Rotator, 'rotate' | 'records' | 'waitingFor' | 'isRunning' | 'holders'>;
   connection: Pick<HaConnection, 'connection'>;
   /** GET /api/ with a token: used once per unknown token (each 401 is a failed login in HA). */
   check: TokenCheck;
@@ -60,14 +57,14 @@ export class ConsumerManager {
   readonly #acceptedForeign = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #refreshing: Promise<JobOutcome> | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
-  /** Consumers with an issue or rotation queued or running. */
-  readonly #queued = new Set<string>();
+  readonly #queue = new RotationQueue();
+  readonly #shared: SharedTokenWarning;
   #refreshedOnce = false;
 
   constructor(options: ConsumerManagerOptions) {
     this.#o = options;
     this.#memory = new ConsumerMemory(options.dataDir);
+    this.#shared = new SharedTokenWarning(options.status, options.log);
   }
 
   async start(): Promise<void> {
@@ -98,7 +95,7 @@ export class ConsumerManager {
 
   /** Resolves once every queued issue and rotation has run. */
   idle(): Promise<void> {
-    return this.#queue.then(() => undefined);
+    return this.#queue.idle();
   }
 
   /** The credential behind a journal key, also for a consumer no longer configured. */
@@ -121,6 +118,11 @@ export class ConsumerManager {
       isDead: (refreshTokenId) => this.#memory.get(name)?.revoked.includes(refreshTokenId) ?? false,
       isForeign: (fingerprint) => this.#acceptedForeign.has(fingerprint),
     });
+  }
+
+  /** Each consumer's last-seen token, also of consumers no longer configured (src/rotation/holders.ts). */
+  holders(): Holder[] {
+    return consumerHolders(this.#memory);
   }
 
   /**
@@ -159,7 +161,14 @@ export class ConsumerManager {
     for (const consumer of consumers) {
       await this.#inspect(consumer, held.get(consumer.parameter) ?? 'missing', tokens, now);
     }
-    this.#refreshRemoved(tokens);
+    refreshRemoved({
+      memory: this.#memory,
+      seen: this.#seen,
+      configured: consumers.map((c) => c.name),
+      tokens,
+      now: new Date(clock.now()),
+    });
+    this.#shared.check(this.#o.rotator.holders());
     await this.#memory.save().catch((error) => log.warning('Could not save consumers.json', error));
     this.#refreshedOnce = true;
     this.#report();
@@ -184,7 +193,8 @@ export class ConsumerManager {
       revoked: [],
     };
     let verdict = judge(consumer, held, tokens, remembered, this.#acceptedForeign, now);
-    if (verdict.kind === 'unknown') verdict = await this.#checkUnknown(verdict.token, remembered);
+    if (verdict.kind === 'unknown')
+      verdict = await checkUnknown(this.#o.check, verdict.token, remembered, this.#acceptedForeign);
     const seen = observe({
       consumer,
       verdict,
@@ -202,42 +212,6 @@ export class ConsumerManager {
     if (seen.issue) this.#enqueue(name, 'issue');
   }
 
-  /** One REST check for a token that is not the user's: another user's token, or a dead one. */
-  async #checkUnknown(token: Token, remembered: Remembered): Promise<Verdict> {
-    try {
-      await this.#o.check(token);
-      this.#acceptedForeign.add(token.fingerprint);
-      return { kind: 'valid', token, origin: 'foreign' };
-    } catch (error) {
-      if (!(error instanceof TokenRejectedError)) return { kind: 'unknown', token };
-      // Never sent again: every 401 is a failed login in Home Assistant.
-      if (token.refreshTokenId) remembered.revoked = [...remembered.revoked, token.refreshTokenId];
-      return {
-        kind: 'rejected',
-        token,
-        why: `Home Assistant rejected the token ${token.masked} (401)`,
-      };
-    }
-  }
-
-  /** Consumers remembered but no longer in the options: shown, never revoked by themselves. */
-  #refreshRemoved(tokens: readonly RefreshTokenInfo[]): void {
-    for (const name of this.#memory.names()) {
-      if (this.#o.consumers.some((c) => c.name === name)) continue;
-      const r = this.#memory.get(name) as Remembered;
-      const entry = tokens.find((t) => t.id === r.refreshTokenId);
-      this.#seen.set(name, {
-        usage: usageOf(entry),
-        checkedAt: new Date(this.#o.clock.now()).toISOString(),
-      });
-      if (!entry) {
-        // Its token is gone from Home Assistant (revoked elsewhere): nothing left to show.
-        this.#memory.forget(name);
-        this.#seen.delete(name);
-      }
-    }
-  }
-
   /** Queues the rotations that are due (no I/O otherwise). */
   #rotateDue(): void {
     const now = this.#o.clock.now();
@@ -252,17 +226,11 @@ export class ConsumerManager {
   }
 
   #enqueue(name: string, why: 'issue' | 'rotate'): void {
-    if (this.#queued.has(name)) return;
-    this.#queued.add(name);
-    this.#report();
-    this.#queue = this.#queue.then(async () => {
-      try {
-        const outcome = await this.#o.rotator.rotate('schedule', consumerCredential(name));
-        this.#afterRotation(name, outcome, why);
-      } finally {
-        this.#queued.delete(name);
-      }
+    const queued = this.#queue.add(name, async () => {
+      const outcome = await this.#o.rotator.rotate('schedule', consumerCredential(name));
+      this.#afterRotation(name, outcome, why);
     });
+    if (queued) this.#report();
   }
 
   /** After a rotation: the new token is what the parameter holds; the view follows without a read. */
@@ -277,15 +245,7 @@ export class ConsumerManager {
       const remembered = this.#memory.get(name);
       const consumer = this.#o.consumers.find((c) => c.name === name);
       if (remembered && minted) {
-        remembered.refreshTokenId = minted.refreshTokenId;
-        remembered.masked = minted.masked;
-        remembered.fingerprint = minted.fingerprint;
-        if (consumer?.schedule)
-          remembered.scheduledAt = nextScheduled(
-            consumer.schedule,
-            this.#o.timezone,
-          )?.toISOString();
-        this.#memory.set(name, remembered);
+        this.#memory.set(name, rotated(remembered, minted, consumer?.schedule, this.#o.timezone));
         void this.#memory.save().catch(() => undefined);
       }
       this.#event('info', name, `${verb} the token of ${name}: ${outcome.message}`);
@@ -332,60 +292,33 @@ export class ConsumerManager {
         ok: false,
         message: `No configured consumer is named ${JSON.stringify(name.slice(0, 64))}.`,
       };
-    const run = this.#queue.then(() => this.#o.rotator.rotate('manual', consumerCredential(name)));
-    this.#queue = run.catch(() => undefined);
-    const outcome = await run;
+    const outcome = await this.#queue.after(() =>
+      this.#o.rotator.rotate('manual', consumerCredential(name)),
+    );
     this.#afterRotation(name, outcome, 'manual');
     return outcome;
   }
 
   /**
    * "Revoke" on the page: deletes the consumer's current token in Home
-   * Assistant. A consumer no longer configured is then forgotten; a
-   * configured one gets a new token at once (its parameter now holds a dead one).
+   * Assistant (revoke.ts). A consumer no longer configured is then forgotten;
+   * a configured one gets a new token at once (its parameter now holds a dead one).
    */
   async revoke(name: string): Promise<JobOutcome> {
-    const remembered = this.#memory.get(name);
-    const verdict = this.#seen.get(name)?.verdict;
-    const id =
-      verdict && 'token' in verdict ? verdict.token.refreshTokenId : remembered?.refreshTokenId;
-    if (!remembered || !id)
-      return { ok: false, message: `No token is known for ${JSON.stringify(name.slice(0, 64))}.` };
-    if (verdict?.kind === 'valid' && verdict.origin === 'foreign')
-      return {
-        ok: false,
-        message: `The token of ${name} belongs to another Home Assistant user: revoke it in that user's profile.`,
-      };
-    const conn = this.#o.connection.connection;
-    if (!conn)
-      return {
-        ok: false,
-        message: 'Not connected to Home Assistant: revoking needs the live connection.',
-      };
-    const masked =
-      (verdict && 'token' in verdict ? verdict.token.masked : remembered.masked) ?? 'the token';
-    try {
-      await deleteRefreshToken(conn, id);
-    } catch (error) {
-      if (!(error instanceof HaCommandError && error.code === 'invalid_token_id'))
-        return { ok: false, message: `Could not revoke ${masked}: ${describeError(error)}` };
-    }
     const configured = this.#o.consumers.some((c) => c.name === name);
-    if (configured) {
-      remembered.revoked = [...remembered.revoked, id];
-      this.#memory.set(name, remembered);
-    } else {
-      this.#memory.forget(name);
-      this.#seen.delete(name);
-    }
-    await this.#memory.save().catch(() => undefined);
-    const message = configured
-      ? `Revoked ${masked} of ${name}; a new token is published to ${remembered.parameter}.`
-      : `Revoked ${masked} of ${name} (no longer configured); SSM parameter ${remembered.parameter} is left as it is — delete it when you like.`;
-    this.#event('warning', name, message);
+    const outcome = await revokeConsumer({
+      name,
+      configured,
+      memory: this.#memory,
+      seen: this.#seen,
+      holders: this.#o.rotator.holders(),
+      connection: this.#o.connection,
+    });
+    if (!outcome.ok) return outcome;
+    this.#event('warning', name, outcome.message);
     this.#report();
     if (configured) void this.refresh();
-    return { ok: true, message };
+    return outcome;
   }
 
   #patch(name: string, change: Partial<Seen>): void {
@@ -409,7 +342,7 @@ export class ConsumerManager {
         .map((name) => ({ name, remembered: this.#memory.get(name) as Remembered })),
       seen: this.#seen,
       scheduledAt: (name) => this.#memory.get(name)?.scheduledAt,
-      busy: (name) => this.#queued.has(name) || this.#o.rotator.isRunning(consumerCredential(name)),
+      busy: (name) => this.#queue.has(name) || this.#o.rotator.isRunning(consumerCredential(name)),
       waitingFor: (name) => this.#o.rotator.waitingFor(consumerCredential(name)),
       unusedAlertDays: this.#o.unusedAlertDays,
       now: new Date(this.#o.clock.now()),

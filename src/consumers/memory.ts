@@ -9,7 +9,7 @@ import { readPrivateJson, writePrivateFile } from '../files.js';
 // scheduled rotation. Consumers removed from the options stay here until a
 // person revokes their token (docs/rotation.md, "Consumers").
 
-const FILE = 'consumers.json';
+export const CONSUMERS_FILE = 'consumers.json';
 /** Addresses kept per consumer: enough for a fleet behind a few NATs; the oldest go first. */
 const MAX_ADDRESSES = 50;
 const MAX_REVOKED = 20;
@@ -22,6 +22,8 @@ export interface Remembered {
   version?: number;
   /** With a rotation_schedule: its first run after the token was issued or adopted (ISO). */
   scheduledAt?: string;
+  /** The rotation_schedule `scheduledAt` was computed from: another one is computed anew. */
+  schedule?: string;
   /** Addresses Home Assistant reported this consumer's token used from. */
   addresses: string[];
   /** Refresh-token ids known dead: Home Assistant rejected them, or the add-on revoked them. */
@@ -33,16 +35,18 @@ export class ConsumerMemory {
   #entries = new Map<string, Remembered>();
 
   constructor(dataDir: string) {
-    this.#file = join(dataDir, FILE);
+    this.#file = join(dataDir, CONSUMERS_FILE);
   }
 
   /** Reads the file; returns a problem to report when it was damaged (then it starts empty). */
   async load(): Promise<string | undefined> {
-    const read = await readPrivateJson(this.#file, parse);
+    // A damaged file is moved aside by readPrivateJson (so the next save does not overwrite it); the entries still readable are kept.
+    const read = await readPrivateJson(this.#file, parse, salvage);
     if (read.kind === 'ok') this.#entries = read.value;
-    if (read.kind === 'damaged')
-      return `${read.problem}. The add-on forgets which addresses consumers were used from and which consumers were removed from the options; check the add-on's user's tokens in Home Assistant for "HA Token Manager:" entries nobody uses.`;
-    return undefined;
+    if (read.kind !== 'damaged') return undefined;
+    this.#entries = read.salvaged ?? new Map();
+    const kept = this.#entries.size;
+    return `${read.problem}. ${kept > 0 ? `The ${kept} consumer entr${kept === 1 ? 'y' : 'ies'} still readable ${kept === 1 ? 'is' : 'are'} kept; for the rest the add-on` : 'The add-on'} forgets which addresses consumers were used from and which consumers were removed from the options; check the add-on's user's tokens in Home Assistant for "HA Token Manager:" entries nobody uses.`;
   }
 
   get(name: string): Remembered | undefined {
@@ -72,18 +76,38 @@ export class ConsumerMemory {
   }
 }
 
+/** The entries of a damaged file that are still whole (a bad entry, a wrong version); none when it is not JSON. */
+function salvage(text: string): Map<string, Remembered> | undefined {
+  let consumers: unknown;
+  try {
+    consumers = (JSON.parse(text) as { consumers?: unknown })?.consumers;
+  } catch {
+    return undefined;
+  }
+  if (typeof consumers !== 'object' || consumers === null) return undefined;
+  const out = new Map<string, Remembered>();
+  for (const [name, e] of Object.entries(consumers)) {
+    try {
+      out.set(name, entry(name, e));
+    } catch {}
+  }
+  return out.size > 0 ? out : undefined;
+}
+
+function entry(name: string, e: Remembered): Remembered {
+  if (typeof e?.parameter !== 'string') throw new Error(`entry ${name} names no parameter`);
+  return {
+    ...e,
+    addresses: Array.isArray(e.addresses) ? e.addresses.filter((a) => typeof a === 'string') : [],
+    revoked: Array.isArray(e.revoked) ? e.revoked.filter((a) => typeof a === 'string') : [],
+  };
+}
+
 function parse(value: unknown): Map<string, Remembered> {
   const v = value as { version?: unknown; consumers?: Record<string, Remembered> };
   if (v?.version !== 1 || typeof v.consumers !== 'object' || v.consumers === null)
     throw new Error('not a consumers file of this release');
   const out = new Map<string, Remembered>();
-  for (const [name, e] of Object.entries(v.consumers)) {
-    if (typeof e?.parameter !== 'string') throw new Error(`entry ${name} names no parameter`);
-    out.set(name, {
-      ...e,
-      addresses: Array.isArray(e.addresses) ? e.addresses.filter((a) => typeof a === 'string') : [],
-      revoked: Array.isArray(e.revoked) ? e.revoked.filter((a) => typeof a === 'string') : [],
-    });
-  }
+  for (const [name, e] of Object.entries(v.consumers)) out.set(name, entry(name, e));
   return out;
 }

@@ -69,8 +69,17 @@ export function observe(i: ObserveInput): Observation {
     }
     remembered.addresses = [...before.addresses, ip];
   } else if (ip && i.previousNewAddress === ip) seen.newAddress = ip;
-  if (changed && consumer.schedule)
+  // A schedule added to or changed on a consumer counts from now; its token need not change.
+  if (!consumer.schedule) {
+    remembered.scheduledAt = undefined;
+    remembered.schedule = undefined;
+  } else if (before.scheduledAt !== undefined && before.schedule === undefined && !changed) {
+    // Written by a release that did not keep the schedule: only a schedule set it, so keep it.
+    remembered.schedule = consumer.schedule;
+  } else if (changed || before.scheduledAt === undefined || before.schedule !== consumer.schedule) {
     remembered.scheduledAt = nextScheduled(consumer.schedule, i.timezone)?.toISOString();
+    remembered.schedule = consumer.schedule;
+  }
   if (token && verdict.kind === 'valid') {
     remembered.refreshTokenId = token.refreshTokenId;
     remembered.masked = token.masked;

@@ -18,6 +18,12 @@ export interface World {
   haUser?: string;
   /** The refresh-token id of the token the add-on uses now. */
   inUse: string | undefined;
+  /**
+   * Refresh-token ids another credential holds (the add-on's connection,
+   * another consumer's parameter), each with who holds it: never revoked
+   * while held — the same token may be adopted by two consumers.
+   */
+  heldElsewhere?: ReadonlyMap<string, string>;
   graceMinutes: number;
 }
 
@@ -182,7 +188,7 @@ function recoverRevoking(
   );
 }
 
-/** Never the token in use nor the one in SSM; a token HA no longer has needs no request. */
+/** Never the token in use, the one in SSM, nor one another credential holds; a token HA no longer has needs no request. */
 function revokeIfPresent(
   token: TokenRef,
   world: World,
@@ -195,6 +201,11 @@ function revokeIfPresent(
     );
   if (world.ssm !== 'unknown' && world.ssm.refreshTokenId === token.refreshTokenId)
     return wait(`SSM to stop holding ${token.masked}`);
+  const holder = world.heldElsewhere?.get(token.refreshTokenId);
+  if (holder !== undefined)
+    return wait(
+      `${holder} to stop holding ${token.masked}: it is the same token, still in use there`,
+    );
   if (world.ha === 'unknown') return wait(`Home Assistant, to revoke ${token.masked}`);
   if (!world.ha.some((t) => t.id === token.refreshTokenId))
     return to(state, `${note} (Home Assistant no longer had it.)`);

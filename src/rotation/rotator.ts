@@ -11,6 +11,7 @@ import type { StatusModel } from '../status/status-model.js';
 import { Token } from '../tokens/token.js';
 import type { TokenManager } from '../tokens/token-manager.js';
 import type { CredentialLookup, ManagedCredential } from './credential.js';
+import type { Holder } from './holders.js';
 import { RotationJournal } from './journal.js';
 import {
   messageOf,
@@ -44,6 +45,8 @@ export interface RotatorOptions {
   checkEveryMs?: number;
   /** The consumers' credentials (src/consumers/), by journal key; bound late by main.ts. */
   consumers?: CredentialLookup;
+  /** The consumers' current tokens (their last-seen ones, also of consumers no longer configured). */
+  consumerHolders?: () => readonly Holder[];
 }
 
 const NO_PUBLISHER =
@@ -84,20 +87,34 @@ export class Rotator {
       clock: options.clock,
       changed: () => this.#report(),
       checkEveryMs: options.checkEveryMs,
+      holders: () => this.holders(),
     });
     // The pending list never shows the token in use: recomputed when it changes.
     options.tokens.onChange?.(() => this.#report());
     this.#report();
   }
 
+  /** Reads the journal (once): `records` is then what it holds. start() calls it when nobody did. */
+  load(): Promise<void> {
+    this.#loading ??= this.#journal
+      .load()
+      .finally(() => this.#markLoaded())
+      .then((problems) => {
+        this.#problems = problems;
+        for (const problem of problems) {
+          this.#o.log.error(problem);
+          this.#o.status.event('error', 'rotation', problem);
+        }
+        this.#report();
+      });
+    return this.#loading;
+  }
+
+  #loading: Promise<void> | undefined;
+
   /** Reads the journal and starts settling what is unfinished in it. */
   async start(): Promise<void> {
-    this.#problems = await this.#journal.load().finally(() => this.#markLoaded());
-    for (const problem of this.#problems) {
-      this.#o.log.error(problem);
-      this.#o.status.event('error', 'rotation', problem);
-    }
-    this.#report();
+    await this.load();
     // The connection loads the token already: this shares that read.
     this.#settler.start(this.#o.tokens.current());
   }
@@ -111,6 +128,15 @@ export class Rotator {
   waitingFor(id: string): string | undefined {
     const open = this.#journal.records.find((r) => r.credential === id && isUnsettled(r));
     return open ? (this.#settler.waiting.get(open.clientName) ?? open.note) : undefined;
+  }
+
+  /** Every credential's current token: the add-on's in use, and each consumer's last seen. */
+  holders(): Holder[] {
+    const inUse = this.#o.tokens.peek()?.refreshTokenId;
+    const addon: Holder[] = inUse
+      ? [{ credential: ADDON_CREDENTIAL, label: "the add-on's connection", refreshTokenId: inUse }]
+      : [];
+    return [...addon, ...(this.#o.consumerHolders?.() ?? [])];
   }
 
   isRunning(id: string): boolean {

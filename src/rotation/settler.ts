@@ -11,6 +11,7 @@ import { describeError, type Logger } from '../log.js';
 import type { StatusModel } from '../status/status-model.js';
 import { Token } from '../tokens/token.js';
 import type { CredentialLookup, ManagedCredential } from './credential.js';
+import { type Holder, heldElsewhere } from './holders.js';
 import { JournalWriteError, type RotationJournal } from './journal.js';
 import { messageOf } from './outcome.js';
 import { isTerminal, type RotationRecord } from './record.js';
@@ -37,6 +38,8 @@ export interface SettlerOptions {
   clock: Clock;
   /** Called after every change of the journal or of what a record waits for. */
   changed: () => void;
+  /** Every credential's current token (src/rotation/holders.ts): none is revoked while another holds it. */
+  holders?: () => readonly Holder[];
   /** How often unfinished records are looked at. */
   checkEveryMs?: number;
 }
@@ -276,6 +279,7 @@ class WorldReader {
       ssm,
       ha: this.#ha,
       inUse: credential.inUse(ssm === 'unknown' ? undefined : ssm.refreshTokenId),
+      heldElsewhere: heldElsewhere(this.#o.holders?.() ?? [], credential.id),
       graceMinutes: credential.policy.graceMinutes,
     };
   }

@@ -95,3 +95,30 @@ describe('observe', () => {
     expect(JSON.stringify(valid.remembered)).not.toContain(token('r1').reveal());
   });
 });
+
+describe('observe: the rotation schedule', () => {
+  const t = token('r1');
+  const valid: Verdict = { kind: 'valid', token: t, origin: 'minted', entry: entry('r1', null) };
+  const seen: Remembered = {
+    ...empty,
+    refreshTokenId: t.refreshTokenId,
+    masked: t.masked,
+    fingerprint: t.fingerprint,
+  };
+
+  test('a schedule added to a consumer whose token did not change takes effect', () => {
+    const scheduled = { ...consumer, schedule: '0 3 * * 0' };
+    const out = run(valid, seen, { consumer: scheduled });
+    expect(out.remembered.scheduledAt).toBeDefined();
+    expect(out.remembered.schedule).toBe('0 3 * * 0');
+  });
+
+  test('a changed schedule is computed anew; the same one is kept', () => {
+    const before = { ...seen, scheduledAt: '2030-01-06T03:00:00.000Z', schedule: '0 3 * * 0' };
+    const same = run(valid, before, { consumer: { ...consumer, schedule: '0 3 * * 0' } });
+    expect(same.remembered.scheduledAt).toBe('2030-01-06T03:00:00.000Z');
+    const changed = run(valid, before, { consumer: { ...consumer, schedule: '0 4 1 * *' } });
+    expect(changed.remembered.scheduledAt).not.toBe('2030-01-06T03:00:00.000Z');
+    expect(changed.remembered.schedule).toBe('0 4 1 * *');
+  });
+});

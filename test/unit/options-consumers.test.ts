@@ -90,6 +90,25 @@ describe('the consumers option', () => {
     ]);
   });
 
+  test("a consumer may not use the add-on's own source parameter, named or by ARN", () => {
+    for (const ssm_parameter of [
+      '/home-assistant/token',
+      'arn:aws:ssm:eu-west-1:123456789012:parameter/home-assistant/token',
+    ]) {
+      const result = parseOptions({
+        ...base,
+        token_source: 'ssm',
+        ssm_parameter,
+        consumers: [c('a', '/p/1'), c('b', '/home-assistant/token')],
+      });
+      expect(result.ok).toBe(false);
+      if (result.ok) continue;
+      expect(result.problems).toEqual([
+        "consumers[1].ssm_parameter: is the add-on's own ssm_parameter: a consumer needs its own parameter, or rotating one would replace the other's token",
+      ]);
+    }
+  });
+
   test('consumers need a region; a schedule closer than the grace period is refused', () => {
     const result = parseOptions({
       access_token: jwt(),

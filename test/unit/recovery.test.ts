@@ -274,3 +274,29 @@ describe('a consumer credential', () => {
     });
   });
 });
+
+describe('recover() with a token another credential holds', () => {
+  const holder = 'consumer a (SSM parameter /a)';
+  const world = (held: ReadonlyMap<string, string>): World => ({
+    now: NOW,
+    ssm: { refreshTokenId: NEW.refreshTokenId },
+    ha: HA.both as World['ha'],
+    inUse: NEW.refreshTokenId,
+    heldElsewhere: held,
+    graceMinutes: 1,
+  });
+
+  test('the replaced token is not revoked while another consumer holds it; the wait names it', () => {
+    const due = record(STATES['revoking (due)'] as RotationState);
+    const action = recover(due, world(new Map([[OLD.refreshTokenId, holder]])));
+    expect(action.kind).toBe('wait');
+    expect(action.kind === 'wait' && action.reason).toContain(holder);
+  });
+
+  test('once nobody else holds it, it is revoked', () => {
+    const due = record(STATES['revoking (due)'] as RotationState);
+    expect(summary(recover(due, world(new Map([['unrelated', holder]]))))).toBe(
+      'revoke old → done',
+    );
+  });
+});

@@ -6,7 +6,7 @@ import { SourceError } from '../../src/errors.js';
 import { RotationJournal } from '../../src/rotation/journal.js';
 import { Settler } from '../../src/rotation/settler.js';
 import { StatusModel } from '../../src/status/status-model.js';
-import { FakeClock, memoryLogger } from '../support/fakes.js';
+import { FakeClock, jwt, memoryLogger } from '../support/fakes.js';
 
 // A record that keeps waiting on SSM: each look is a GetParameter (money and
 // quota), so the periodic looks back off, and the wait says what SSM answered.
@@ -70,4 +70,66 @@ test('a waiting record is looked at less and less often, and waitingFor carries 
   // A look the rotation asks for is not paced.
   await settler.exclusive(() => settler.pass('r', true));
   expect(reads).toBe(5);
+});
+
+// Consumers a and b adopted the same token X; b was rotated. X must outlive b's
+// grace period while a still holds it (docs/rotation.md, "Shared tokens").
+test('a replaced token another consumer still holds is not revoked; the wait names that consumer', async () => {
+  const clock = new FakeClock();
+  const journal = new RotationJournal(await mkdtemp(join(tmpdir(), 'htm-settler-')), clock);
+  await journal.put({
+    credential: 'consumer:b',
+    clientName: 'HA Token Manager: b 2026-11-23T11:00:00.000Z',
+    startedAt: '2026-11-23T11:00:00.000Z',
+    updatedAt: '2026-11-23T11:00:00.000Z',
+    replaced: { refreshTokenId: 'x-id', masked: '••••XXXX' },
+    minted: { refreshTokenId: 'new-id', masked: '••••NEW1' },
+    state: { kind: 'revoking', dueAt: '2026-11-23T11:30:00.000Z' },
+  });
+  const deleted: string[] = [];
+  const conn = {
+    sendMessagePromise: async (m: { type: string; refresh_token_id?: string }) => {
+      if (m.type === 'auth/current_user') return { id: 'user' };
+      if (m.type === 'auth/refresh_tokens')
+        return [
+          { id: 'x-id', client_name: 'made by hand' },
+          { id: 'new-id', client_name: 'HA Token Manager: b 2026-11-23T11:00:00.000Z' },
+        ];
+      if (m.type === 'auth/delete_refresh_token') deleted.push(m.refresh_token_id ?? '');
+      return null;
+    },
+  };
+  let holders = [{ credential: 'consumer:a', label: 'consumer a', refreshTokenId: 'x-id' }];
+  const settler = new Settler({
+    journal,
+    connection: { connection: conn as never },
+    credentials: () => ({
+      id: 'consumer:b',
+      label: 'consumer b',
+      target: {
+        description: 'SSM parameter /b',
+        read: async () => ({ value: jwt({ iss: 'new-id' }) }),
+        publish: async () => undefined,
+      },
+      policy: { lifespanDays: 365, graceMinutes: 15 },
+      clientName: () => 'unused',
+      inUse: (held) => held,
+      verify: async () => undefined,
+      toReplace: async () => ({ token: undefined }),
+    }),
+    status: new StatusModel(clock),
+    log: memoryLogger().log,
+    clock,
+    changed: () => undefined,
+    holders: () => holders,
+  });
+
+  await settler.exclusive(() => settler.pass());
+  expect(deleted).toEqual([]);
+  expect([...settler.waiting.values()][0]).toMatch(/consumer a to stop holding ••••XXXX/);
+
+  holders = [];
+  await settler.exclusive(() => settler.pass());
+  expect(deleted).toEqual(['x-id']);
+  expect(journal.records[0]?.state.kind).toBe('done');
 });
