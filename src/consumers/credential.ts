@@ -1,7 +1,7 @@
 import type { TokenCheck } from '../ha/rest.js';
 import { describeError } from '../log.js';
 import type { ConsumerConfig } from '../options.js';
-import type { ManagedCredential } from '../rotation/credential.js';
+import { type ManagedCredential, uniqueClientName } from '../rotation/credential.js';
 import { consumerCredential } from '../rotation/record.js';
 import { Token } from '../tokens/token.js';
 import { clientNamePrefix } from './inspect.js';
@@ -38,7 +38,7 @@ export function consumerAsCredential(i: ConsumerCredentialInput): ManagedCredent
       graceMinutes: consumer.graceMinutes,
       kmsKeyId: i.kmsKeyId,
     },
-    clientName: (at) => `${clientNamePrefix(consumer.name)}${at.toISOString()}`,
+    clientName: (at) => uniqueClientName(clientNamePrefix(consumer.name), at),
     // The consumer sends whatever its parameter holds.
     inUse: (held) => held,
     verify: (token) => i.check(token),

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Token } from '../tokens/token.js';
 
 // The one credential model (docs/rotation.md, "Credentials"): the add-on's own
@@ -62,3 +63,12 @@ export type CredentialLookup = (
   id: string,
   targetName: string | undefined,
 ) => ManagedCredential | undefined;
+
+/**
+ * A client_name that no other rotation will ever use: Home Assistant refuses a
+ * duplicate per user, and recovery finds a lost mint by this exact name, so two
+ * add-ons (or two rotations in one millisecond) must never share one.
+ */
+export function uniqueClientName(prefix: string, at: Date): string {
+  return `${prefix}${at.toISOString()} ${randomBytes(3).toString('hex')}`;
+}

@@ -10,7 +10,7 @@ import type { JobOutcome } from '../schedule/job.js';
 import type { StatusModel } from '../status/status-model.js';
 import { Token } from '../tokens/token.js';
 import type { TokenManager } from '../tokens/token-manager.js';
-import type { CredentialLookup, ManagedCredential } from './credential.js';
+import { type CredentialLookup, type ManagedCredential, uniqueClientName } from './credential.js';
 import type { Holder } from './holders.js';
 import { RotationJournal } from './journal.js';
 import {
@@ -380,7 +380,7 @@ function addonCredential(
       graceMinutes: o.config.graceMinutes,
       kmsKeyId: o.config.kmsKeyId,
     },
-    clientName: (at) => `HA Token Manager ${at.toISOString()}`,
+    clientName: (at) => uniqueClientName('HA Token Manager ', at),
     inUse: () => o.tokens.peek()?.refreshTokenId,
     switchTo: async (expected) => {
       const outcome = await o.tokens.refresh({ fresh: true });
