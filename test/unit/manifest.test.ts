@@ -247,7 +247,8 @@ describe('the add-on manifest', () => {
     expect(exists(picture?.[1] as string)).toBe(true);
     expect(readme).toContain('npm ci && npm run demo ');
     expect(readme).toContain('npm ci && npm test ');
-    expect(readme).not.toContain('DESIGN.md');
+    // The design notes this repository grew from are not in it: the README cites docs/ only.
+    expect(readme).not.toMatch(/DESIGN\.md/);
   });
 
   test("DOCS.md's IAM policies are complete and grant what the add-on calls, on ARNs", () => {
