@@ -1,10 +1,7 @@
-import { mkdir } from 'node:fs/promises';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { useAddons } from '../support/addon-session.js';
-import { launchBrowser } from '../support/browser.js';
 import { haCommand } from '../support/ha-commands.js';
-import { IngressProxy } from '../support/ingress-proxy.js';
+import { SHOTS, useIngressBrowser } from '../support/ingress-session.js';
 import { sharedHa } from '../support/shared-ha.js';
 import { NEVER, TEST_AWS } from '../support/ssm.js';
 import { useSsm } from '../support/ssm-session.js';
@@ -14,22 +11,11 @@ import { useSsm } from '../support/ssm-session.js';
 const ha = sharedHa();
 const addons = useAddons();
 const ssm = useSsm();
-const SHOTS = 'test-results/screenshots';
-const SUPERVISED = { SUPERVISOR_TOKEN: 'supervisor-token-canary-value', INGRESS_PEER: '127.0.0.2' };
-let browser: Browser;
-let target = 'http://127.0.0.1:1';
-let proxy: IngressProxy;
-
-beforeAll(async () => {
-  addons.secret(SUPERVISED.SUPERVISOR_TOKEN, TEST_AWS.secretAccessKey);
-  browser = await launchBrowser();
-  proxy = await IngressProxy.start(() => target);
-  await mkdir(SHOTS, { recursive: true });
-}, 600_000);
-afterAll(async () => {
-  await browser?.close();
-  await proxy?.close();
-});
+const ui = useIngressBrowser(
+  (...s) => addons.secret(...s),
+  'supervisor-token-canary-value',
+  TEST_AWS.secretAccessKey,
+);
 
 describe('the consumers table', () => {
   test('20 consumers: readable light and dark, on a phone without sideways scrolling; Rotate now is confirmed', async () => {
@@ -48,10 +34,10 @@ describe('the consumers table', () => {
         refresh_schedule: NEVER,
         consumers: names.map((name) => ({ name, ssm_parameter: `${path}/${name}` })),
       },
-      { env: SUPERVISED },
+      { env: ui.env },
     );
-    target = addon.url;
-    addon.base = `${proxy.url}${proxy.prefix}`;
+    ui.target = addon.url;
+    addon.base = `${ui.proxy.url}${ui.proxy.prefix}`;
     await addon.waitForStatus(
       '20 consumers issued',
       (s) => s.consumers.length === 20 && s.consumers.every((c) => c.state === 'ok' && !c.rotating),
@@ -70,11 +56,11 @@ describe('the consumers table', () => {
         ['desktop', 1200],
         ['phone', 360],
       ] as const) {
-        const page = await browser.newPage({
+        const page = await ui.browser.newPage({
           viewport: { width, height: 900 },
           colorScheme: scheme,
         });
-        await page.goto(proxy.pageUrl);
+        await page.goto(ui.proxy.pageUrl);
         await expect.poll(() => page.locator('#consumers tbody tr').count()).toBe(20);
         const overflow = await page.evaluate<number>(
           'document.documentElement.scrollWidth - window.innerWidth',
@@ -90,8 +76,8 @@ describe('the consumers table', () => {
       }
     }
 
-    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    await page.goto(proxy.pageUrl);
+    const page = await ui.browser.newPage({ viewport: { width: 1200, height: 900 } });
+    await page.goto(ui.proxy.pageUrl);
     // Dismissed: nothing happens.
     page.once('dialog', (d) => void d.dismiss());
     await page.locator('#consumer-alexa-skill button[data-consumer-action=rotate]').click();

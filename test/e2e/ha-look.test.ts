@@ -1,9 +1,7 @@
-import { mkdir } from 'node:fs/promises';
-import type { Browser, Frame, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Frame, Page } from 'playwright-core';
+import { describe, expect, test } from 'vitest';
 import { useAddons } from '../support/addon-session.js';
-import { launchBrowser } from '../support/browser.js';
-import { IngressProxy } from '../support/ingress-proxy.js';
+import { SHOTS, useIngressBrowser } from '../support/ingress-session.js';
 import { sharedHa } from '../support/shared-ha.js';
 import { putToken, ssmAddonOptions, TEST_AWS, uniqueParameter } from '../support/ssm.js';
 import { useSsm } from '../support/ssm-session.js';
@@ -16,22 +14,11 @@ import { useSsm } from '../support/ssm-session.js';
 const ha = sharedHa();
 const addons = useAddons();
 const ssm = useSsm();
-const SHOTS = 'test-results/screenshots';
-const SUPERVISED = { SUPERVISOR_TOKEN: 'supervisor-token-canary-look', INGRESS_PEER: '127.0.0.2' };
-let browser: Browser;
-let target = 'http://127.0.0.1:1';
-let proxy: IngressProxy;
-
-beforeAll(async () => {
-  addons.secret(SUPERVISED.SUPERVISOR_TOKEN, TEST_AWS.secretAccessKey);
-  browser = await launchBrowser();
-  proxy = await IngressProxy.start(() => target);
-  await mkdir(SHOTS, { recursive: true });
-}, 600_000);
-afterAll(async () => {
-  await browser?.close();
-  await proxy?.close();
-});
+const ui = useIngressBrowser(
+  (...s) => addons.secret(...s),
+  'supervisor-token-canary-look',
+  TEST_AWS.secretAccessKey,
+);
 
 /** An add-on with its token in SSM (so Rotate now and the IAM policy show), behind the ingress stand-in. */
 async function ssmAddon() {
@@ -41,22 +28,22 @@ async function ssmAddon() {
   await putToken(ssm.moto, parameter, token);
   const addon = await addons.start(ssmAddonOptions(ha.url, ssm.proxy.url, parameter), {
     // SUPERVISOR_URL points nowhere: alerts fail quietly, the page is what is tested here.
-    env: { ...SUPERVISED, SUPERVISOR_URL: 'http://127.0.0.1:1' },
+    env: { ...ui.env, SUPERVISOR_URL: 'http://127.0.0.1:1' },
   });
-  target = addon.url;
-  addon.base = `${proxy.url}${proxy.prefix}`;
+  ui.target = addon.url;
+  addon.base = `${ui.proxy.url}${ui.proxy.prefix}`;
   await addon.waitForStatus('connected', (s) => s.state === 'connected');
   return { addon, parameter };
 }
 
 async function open(scheme: 'light' | 'dark', width: number, haTheme?: { dark: boolean }) {
-  const page = await browser.newPage({ viewport: { width, height: 900 }, colorScheme: scheme });
+  const page = await ui.browser.newPage({ viewport: { width, height: 900 }, colorScheme: scheme });
   if (haTheme) {
     await page.addInitScript(
       `localStorage.setItem('selectedTheme', ${JSON.stringify(JSON.stringify({ theme: 'default', ...haTheme }))})`,
     );
   }
-  await page.goto(proxy.pageUrl);
+  await page.goto(ui.proxy.pageUrl);
   await expect.poll(() => page.locator('#overall .badge').textContent()).toBe('Connected');
   return page;
 }
@@ -102,13 +89,13 @@ describe('the page looks like Home Assistant', () => {
       [360, 'none'],
       [1200, 'flex'],
     ] as const) {
-      const page = await browser.newPage({ viewport: { width, height: 800 } });
+      const page = await ui.browser.newPage({ viewport: { width, height: 800 } });
       // A host page on the ingress origin, as Home Assistant's frontend is (the page may only be framed by its own origin).
-      const host = `${proxy.url}/frame-host.html`;
+      const host = `${ui.proxy.url}/frame-host.html`;
       await page.route(host, (route) =>
         route.fulfill({
           contentType: 'text/html',
-          body: `<iframe src="${proxy.pageUrl}" style="border:0;width:100%;height:780px"></iframe>`,
+          body: `<iframe src="${ui.proxy.pageUrl}" style="border:0;width:100%;height:780px"></iframe>`,
         }),
       );
       await page.goto(host);
@@ -140,7 +127,7 @@ describe('the page looks like Home Assistant', () => {
     await expect
       .poll(() => page.locator('#action-result').textContent(), { timeout: 30_000 })
       .toMatch(/^Done: /);
-    expect(posts).toEqual([`${proxy.prefix}/api/rotate`]);
+    expect(posts).toEqual([`${ui.proxy.prefix}/api/rotate`]);
     await page.close();
   });
 

@@ -1,10 +1,9 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
+import { describe, expect, test } from 'vitest';
 import type { Addon } from '../support/addon.js';
 import { useAddons } from '../support/addon-session.js';
-import { launchBrowser } from '../support/browser.js';
-import { IngressProxy } from '../support/ingress-proxy.js';
+import { SHOTS, useIngressBrowser } from '../support/ingress-session.js';
 import { sharedHa } from '../support/shared-ha.js';
 
 // The status page in Debian's Chromium, through a loopback stand-in for the
@@ -12,34 +11,18 @@ import { sharedHa } from '../support/shared-ha.js';
 // the proxy's address (127.0.0.2 here, 172.30.32.2 in production).
 const ha = sharedHa();
 const addons = useAddons();
-const SHOTS = 'test-results/screenshots';
-const SUPERVISED = { SUPERVISOR_TOKEN: 'supervisor-token-canary-value', INGRESS_PEER: '127.0.0.2' };
-let browser: Browser;
-let target = 'http://127.0.0.1:1';
-let proxy: IngressProxy;
-
-// The first run on a fresh machine installs Chromium with apt: allow for it.
-beforeAll(async () => {
-  addons.secret(SUPERVISED.SUPERVISOR_TOKEN);
-  browser = await launchBrowser();
-  proxy = await IngressProxy.start(() => target);
-  await mkdir(SHOTS, { recursive: true });
-}, 600_000);
-afterAll(async () => {
-  await browser?.close();
-  await proxy?.close();
-});
+const ui = useIngressBrowser((...s) => addons.secret(...s), 'supervisor-token-canary-value');
 
 async function supervisedAddon(options: Record<string, unknown>): Promise<Addon> {
-  const addon = await addons.start(options, { env: SUPERVISED });
-  target = addon.url;
-  addon.base = `${proxy.url}${proxy.prefix}`;
+  const addon = await addons.start(options, { env: ui.env });
+  ui.target = addon.url;
+  addon.base = `${ui.proxy.url}${ui.proxy.prefix}`;
   return addon;
 }
 
 /** Opens the page and records every request it makes and every body it receives. */
 async function open(scheme: 'light' | 'dark' = 'light', width = 1200) {
-  const page = await browser.newPage({ viewport: { width, height: 900 }, colorScheme: scheme });
+  const page = await ui.browser.newPage({ viewport: { width, height: 900 }, colorScheme: scheme });
   const requests: { url: string; status?: number }[] = [];
   const bodies: string[] = [];
   let bytes = 0;
@@ -51,7 +34,7 @@ async function open(scheme: 'light' | 'dark' = 'light', width = 1200) {
     bytes += body.length;
     bodies.push(body.toString('utf8'));
   });
-  await page.goto(proxy.pageUrl);
+  await page.goto(ui.proxy.pageUrl);
   return { page, requests, bodies, bytes: () => bytes };
 }
 
@@ -73,7 +56,7 @@ describe('the status page through ingress', () => {
     );
 
     for (const r of requests) {
-      expect(new URL(r.url).pathname.startsWith(`${proxy.prefix}/`), r.url).toBe(true);
+      expect(new URL(r.url).pathname.startsWith(`${ui.proxy.prefix}/`), r.url).toBe(true);
       expect(r.status, r.url).toBeLessThan(400);
     }
     expect(requests.some((r) => r.url.endsWith('/partial'))).toBe(true);
@@ -129,7 +112,7 @@ describe('the status page through ingress', () => {
     await first.stop();
     await expect.poll(() => page.locator('#offline').isVisible(), { timeout: 15_000 }).toBe(true);
     expect(await page.locator('#offline').textContent()).toMatch(/reconnecting/);
-    await addons.start(undefined, { env: SUPERVISED, dir: first.dir, port: first.port });
+    await addons.start(undefined, { env: ui.env, dir: first.dir, port: first.port });
     await expect.poll(() => page.locator('#offline').isVisible(), { timeout: 30_000 }).toBe(false);
     await page.close();
   });
