@@ -29,7 +29,7 @@ export interface RotatorOptions {
   clock: Clock;
   /** How often unfinished rotations are looked at. */
   checkEveryMs?: number;
-  /** The consumers' credentials (src/consumers/), by journal key; bound late by main.ts. */
+  /** The consumers' credentials (src/consumers/), by journal key; bound late by src/wiring/credential-work.ts. */
   consumers?: CredentialLookup;
   /** The consumers' current tokens (their last-seen ones, also of consumers no longer configured). */
   consumerHolders?: () => readonly Holder[];
