@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { HistoryRecorder } from '../../src/alerts/history.js';
 import { iamPolicy } from '../../src/http/page/iam-policy.js';
@@ -101,6 +102,12 @@ describe('page extras', () => {
       Effect: 'Allow',
       Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
       Resource: keyArn,
+      Condition: {
+        StringEquals: {
+          'kms:EncryptionContext:PARAMETER_ARN':
+            'arn:aws:ssm:eu-west-1:<your-account-id>:parameter/ha/token',
+        },
+      },
     });
     expect(statements(keyArn)).toHaveLength(2);
     expect(statements('1234abcd')[1].Resource).toBe(
@@ -108,6 +115,38 @@ describe('page extras', () => {
     );
     expect(statements('alias/ha')[1].Resource).toBe(
       'arn:aws:kms:eu-west-1:<your-account-id>:key/<the key id behind alias/ha>',
+    );
+  });
+
+  test("DOCS.md's IAM examples are exactly what the page shows for those options", () => {
+    const docs = readFileSync(new URL('../../DOCS.md', import.meta.url), 'utf8');
+    /** The first JSON block after `heading`, as an object. */
+    const example = (heading: string) => {
+      const at = docs.indexOf(heading);
+      expect(at).toBeGreaterThan(-1);
+      const block = /```json\n([\s\S]*?)```/.exec(docs.slice(at))?.[1];
+      return JSON.parse(block ?? 'null');
+    };
+    const page = (i: Parameters<typeof iamPolicy>[0]) =>
+      JSON.parse((iamPolicy(i) ?? 'null').replaceAll('<your-account-id>', '123456789012'));
+    const region = 'eu-west-1';
+    const parameter = '/home-assistant/token';
+    expect(example('**Read and rotate** the token')).toEqual(
+      page({ region, parameter, consumers: [] }),
+    );
+    expect(example('**Read and rotate**, customer managed key')).toEqual(
+      page({
+        region,
+        parameter,
+        consumers: [],
+        kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      }),
+    );
+    expect(example('### IAM policy for consumers')).toEqual(
+      page({
+        region,
+        consumers: ['/home-assistant/consumers/alexa', '/home-assistant/consumers/grafana'],
+      }),
     );
   });
 

@@ -21,6 +21,10 @@ export interface PolicyInput {
 /** The policy as pretty JSON, or undefined when nothing uses SSM. */
 export function iamPolicy(i: PolicyInput): string | undefined {
   const statements: Record<string, unknown>[] = [];
+  const arns = [
+    ...(i.parameter === undefined ? [] : [parameterArn(i.parameter, i.region)]),
+    ...i.consumers.map((p) => parameterArn(p, i.region)),
+  ];
   if (i.parameter !== undefined) {
     // The source reads it (GetParameter); rotation, offered whenever the source
     // is SSM, writes it (PutParameter, ssm-source.ts).
@@ -57,12 +61,17 @@ export function iamPolicy(i: PolicyInput): string | undefined {
       Resource: '*',
     });
   } else {
-    // Parameter Store decrypts on reads and encrypts (a data key) on writes with it.
+    // Parameter Store decrypts on reads and encrypts on writes (kms:Encrypt for
+    // a standard parameter, kms:GenerateDataKey for an advanced one), passing
+    // the parameter's ARN as the encryption context: the key serves these only.
     statements.push({
       Sid: 'UseTheParametersKey',
       Effect: 'Allow',
       Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
       Resource: keyArn(i.kmsKeyId, i.region),
+      Condition: {
+        StringEquals: { 'kms:EncryptionContext:PARAMETER_ARN': arns.length === 1 ? arns[0] : arns },
+      },
     });
   }
   return JSON.stringify({ Version: '2012-10-17', Statement: statements }, null, 2);
