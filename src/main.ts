@@ -2,9 +2,8 @@ import { networkInterfaces } from 'node:os';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type ServerType, serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import type { Alerts } from './alerts/alerts.js';
 import { HistoryRecorder } from './alerts/history.js';
-import { startAlerts, viewOptions } from './alerts/start.js';
+import { type StartedAlerts, startAlerts, viewOptions } from './alerts/start.js';
 import { systemClock } from './clock.js';
 import type { ConsumerManager, ConsumerManagerOptions } from './consumers/manager.js';
 import { consumersWanted } from './consumers/wanted.js';
@@ -287,7 +286,7 @@ async function main(): Promise<void> {
     log.warning(`Failpoints armed: ${armedFailpoints().join(', ')}`);
 
   let work: CredentialWork | undefined;
-  let alerts: Alerts | undefined;
+  let alerts: StartedAlerts | undefined;
   let history: HistoryRecorder | undefined;
   // Filled in once the options are read.
   const page: PageExtras = {};
