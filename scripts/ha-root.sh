@@ -124,8 +124,11 @@ fi
 inside python3.14 -m venv "$venv"
 inside SSL_CERT_FILE=$certs PIP_CERT=$certs "$venv/bin/python" -m pip install --quiet \
   --disable-pip-version-check --upgrade pip wheel >&2
+# paho-mqtt is the MQTT integration's requirement (components/mqtt/manifest.json):
+# the tests set that integration up against mosquitto, and Core runs with
+# --skip-pip, so it must be in the venv before the first start.
 inside SSL_CERT_FILE=$certs PIP_CERT=$certs "$venv/bin/python" -m pip install \
-  --disable-pip-version-check --progress-bar off "${pin[@]}" "homeassistant==$ha_version" >&2
+  --disable-pip-version-check --progress-bar off "${pin[@]}" "homeassistant==$ha_version" paho-mqtt >&2
 
 # Core installs its default integrations' requirements on the first start
 # (some compile). Do that once here, so a test run never waits on it.

@@ -345,7 +345,7 @@ async function main(): Promise<void> {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Keep-alive connections (the page's live updates) would hold close() open.
     (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-    history?.stop();
+    await history?.stop();
     await alerts?.stop();
     await work?.stop();
     await closed;
@@ -362,7 +362,13 @@ async function main(): Promise<void> {
     log.info(
       `Token source: ${options.config.tokenSource}; Home Assistant at ${options.config.homeAssistantUrl}`,
     );
-    history = new HistoryRecorder(systemClock, viewOptions(options.config, env.timezone));
+    history = new HistoryRecorder(
+      systemClock,
+      viewOptions(options.config, env.timezone),
+      env.dataDir,
+    );
+    const historyProblem = await history.load();
+    if (historyProblem) log.warning(historyProblem);
     history.watch(status);
     page.history = () => history?.tracks() ?? [];
     if (options.config.ssm)

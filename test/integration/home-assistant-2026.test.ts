@@ -29,3 +29,17 @@ test('Core serves its stable HTTP config on loopback: no trial, no revert schedu
   expect(`http://127.0.0.1:${config.stable.server_port}`).toBe(ha.url);
   expect(issues.filter((i) => i.domain === 'http').map((i) => i.issue_id)).toEqual([]);
 });
+
+test('the MQTT integration is set up by its config flow and connected to the run’s mosquitto', async () => {
+  const broker = inject('mqtt');
+  const entries = await haCommand<{ domain: string; state: string; title: string }[]>(
+    ha.url,
+    ha.adminToken,
+    { type: 'config_entries/get', domain: 'mqtt' },
+  );
+
+  expect(broker?.host).toBe('127.0.0.1');
+  expect(entries).toEqual([
+    expect.objectContaining({ domain: 'mqtt', state: 'loaded', title: '127.0.0.1' }),
+  ]);
+});

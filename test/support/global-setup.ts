@@ -2,7 +2,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TestProject } from 'vitest/node';
 import { addonNodeVersion } from './addon-node.js';
+import { addMqttIntegration } from './ha-mqtt.js';
 import { type HaRelease, HomeAssistant, type HomeAssistantInfo } from './home-assistant.js';
+import { Mosquitto, type MqttBroker } from './mosquitto.js';
 import { Moto } from './moto.js';
 
 export interface SharedHa extends HomeAssistantInfo {
@@ -15,6 +17,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     ha: SharedHa;
     motoUrl: string;
+    /** The broker the shared Home Assistant's MQTT integration uses (integration project only). */
+    mqtt: MqttBroker | undefined;
   }
 }
 
@@ -38,8 +42,16 @@ export async function startShared(
   release: HaRelease,
 ): Promise<() => Promise<void>> {
   const started = Date.now();
-  const [ha, moto] = await Promise.all([HomeAssistant.create(release), Moto.start()]);
+  const [ha, moto, mosquitto] = await Promise.all([
+    HomeAssistant.create(release),
+    Moto.start(),
+    // The MQTT tests run against 2026.11 only; the compat subset does not need a broker.
+    release === 'current' ? Mosquitto.start() : undefined,
+  ]);
   const coldStartMs = Date.now() - started;
+  // Home Assistant's MQTT integration, set up once by its config flow; it is
+  // kept in Core's .storage, so it is back after the tests restart Core.
+  if (mosquitto) await addMqttIntegration(ha.url, ha.adminToken, mosquitto.broker);
   process.stderr.write(
     `[ha] ${project.name}: Home Assistant ${ha.version} (${WHERE[release]}) ready at ${ha.url} in ${coldStartMs} ms; ` +
       `the add-on runs on Node ${addonNodeVersion()}, the tests on Node ${process.version}\n`,
@@ -65,8 +77,9 @@ export async function startShared(
   const { port } = control.address() as AddressInfo;
   project.provide('ha', { ...ha.info(), controlUrl: `http://127.0.0.1:${port}`, coldStartMs });
   project.provide('motoUrl', moto.url);
+  project.provide('mqtt', mosquitto?.broker);
   return async () => {
     control.close();
-    await Promise.all([ha.dispose(), moto.stop()]);
+    await Promise.all([ha.dispose(), moto.stop(), mosquitto?.stop()]);
   };
 }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { forward } from './forward.js';
+import type { MqttBroker } from './mosquitto.js';
 
 /**
  * A loopback stand-in for the Supervisor as an add-on sees it, for the parts
@@ -11,7 +12,10 @@ import { forward } from './forward.js';
  * goes on to Core with the proxy's own credentials (here the harness's admin
  * token, as the Supervisor uses Core's token for it), and 502 when Core is
  * down. `GET /addons/self/info` answers the way supervisor/api/addons.py does
- * (`{result, data}`), with a repository-prefixed slug.
+ * (`{result, data}`), with a repository-prefixed slug. `GET /services/mqtt`
+ * answers as supervisor/api/services.py `get_service_v1` does: the broker and
+ * its credentials when one is offered (`services: mqtt:want` in config.yaml),
+ * else 400 "Service not enabled".
  */
 export class SupervisorStandIn {
   readonly url: string;
@@ -21,21 +25,28 @@ export class SupervisorStandIn {
   readonly forwarded: string[] = [];
   /** Requests the proxy refused with 401. */
   refused = 0;
+  /** The broker offered as the `mqtt` service, if any. */
+  readonly mqtt: MqttBroker | undefined;
   readonly #server: Server;
 
-  private constructor(server: Server, url: string, addonToken: string) {
+  private constructor(server: Server, url: string, addonToken: string, mqtt?: MqttBroker) {
     this.#server = server;
     this.url = url;
     this.addonToken = addonToken;
+    this.mqtt = mqtt;
   }
 
-  static async start(coreUrl: string, coreToken: string): Promise<SupervisorStandIn> {
+  static async start(
+    coreUrl: string,
+    coreToken: string,
+    options: { mqtt?: MqttBroker } = {},
+  ): Promise<SupervisorStandIn> {
     const addonToken = `supervisor-token-${process.pid}-${Date.now()}`;
     let standIn: SupervisorStandIn | undefined;
     const server = createServer((req, res) => standIn?.handle(req, res, coreUrl, coreToken));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    standIn = new SupervisorStandIn(server, `http://127.0.0.1:${port}`, addonToken);
+    standIn = new SupervisorStandIn(server, `http://127.0.0.1:${port}`, addonToken, options.mqtt);
     return standIn;
   }
 
@@ -52,6 +63,18 @@ export class SupervisorStandIn {
       res
         .writeHead(200, { 'Content-Type': 'application/json' })
         .end(JSON.stringify({ result: 'ok', data: { slug: this.slug, name: 'HA Token Manager' } }));
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/services/mqtt') {
+      const body = this.mqtt
+        ? {
+            result: 'ok',
+            data: { ...this.mqtt, ssl: false, protocol: '3.1.1', addon: 'core_mosquitto' },
+          }
+        : { result: 'error', message: 'Service not enabled', data: {} };
+      res
+        .writeHead(this.mqtt ? 200 : 400, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify(body));
       return;
     }
     const core = /^\/core\/api\/(.*)$/.exec(url.pathname);
