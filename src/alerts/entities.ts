@@ -135,6 +135,21 @@ export function stateOnlyAttributes(s: EntityState): Record<string, unknown> {
   };
 }
 
+/**
+ * Removes state-only entities this add-on posted before it had a broker
+ * (Mosquitto installed later, Core not restarted since): while one holds an
+ * entity id, Core's entity registry gives the MQTT entity another one
+ * (`…_2`; helpers/entity_registry.py async_generate_entity_id). Only states
+ * that look like ours (the state-only friendly name) are removed.
+ */
+export async function removeStateOnly(api: CoreApi, states: readonly EntityState[]): Promise<void> {
+  for (const s of states) {
+    const current = await api.getState(s.entityId);
+    if (current?.attributes?.friendly_name === stateOnlyAttributes(s).friendly_name)
+      await api.removeState(s.entityId);
+  }
+}
+
 export class EntityPublisher implements EntitySink {
   readonly #api: CoreApi;
   /** entity id → the JSON last posted. */

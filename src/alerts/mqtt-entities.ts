@@ -29,6 +29,8 @@ export interface MqttEntitiesOptions {
   info: DiscoveryInfo;
   /** Home Assistant started again (its birth message). */
   onHomeAssistantStarted: () => void;
+  /** Before an entity's first config from this process: clears a state-only entity of the same id (entities.ts removeStateOnly). */
+  beforeDiscovery?: (states: readonly EntityState[]) => Promise<void>;
   /** mqtt.js's connect; tests may wrap it. */
   connect?: (url: string, options: IClientOptions) => MqttClient;
   reconnectMs?: number;
@@ -42,6 +44,9 @@ export class MqttEntities implements EntitySink {
   /** Our retained discovery configs the broker holds (possibly from before this process). */
   readonly #retained = new Set<string>();
   #wanted: Map<string, string> | undefined;
+  #states: readonly EntityState[] = [];
+  /** Entity ids whose config this process has sent (or is about to). */
+  readonly #introduced = new Set<string>();
   #queue: Promise<void> = Promise.resolve();
   #outage = false;
   #stopped = false;
@@ -76,6 +81,7 @@ export class MqttEntities implements EntitySink {
 
   publish(states: readonly EntityState[]): Promise<void> {
     this.#wanted = discoveryMessages(states, this.#o.info);
+    this.#states = states;
     return this.#flush();
   }
 
@@ -158,6 +164,15 @@ export class MqttEntities implements EntitySink {
   async #send(): Promise<void> {
     const wanted = this.#wanted;
     if (!wanted || !this.#client.connected || this.#stopped) return;
+    const fresh = this.#states.filter((s) => !this.#introduced.has(s.entityId));
+    if (fresh.length > 0 && this.#o.beforeDiscovery) {
+      await this.#o
+        .beforeDiscovery(fresh)
+        .catch((error) =>
+          this.#o.log.warning('Could not look for state-only entities left from before', error),
+        );
+    }
+    for (const s of fresh) this.#introduced.add(s.entityId);
     for (const [topic, payload] of wanted) {
       if (this.#sent.get(topic) === payload) continue;
       await this.#client.publishAsync(topic, payload, { qos: 0, retain: true });

@@ -6,6 +6,7 @@ import type { StatusModel } from '../status/status-model.js';
 import { Alerts } from './alerts.js';
 import { CoreApi } from './core-api.js';
 import { EXPIRY_WARNING_DAYS, type ViewOptions } from './credential-view.js';
+import { removeStateOnly } from './entities.js';
 import { MqttEntities } from './mqtt-entities.js';
 import { lookUpMqtt } from './mqtt-service.js';
 
@@ -96,6 +97,7 @@ export function startAlerts(s: AlertsSetup): StartedAlerts {
         log: s.log.child('mqtt'),
         info: { version },
         onHomeAssistantStarted: () => alerts?.homeAssistantRestarted(),
+        beforeDiscovery: (states) => removeStateOnly(api, states),
       });
     } else {
       s.log.info(
