@@ -76,9 +76,9 @@ export class Alerts {
    * Home Assistant started again (MQTT's birth message): it lost its
    * notifications. The MQTT entities have been sent again by their sink.
    */
-  homeAssistantRestarted(): void {
+  homeAssistantRestarted(why: string): void {
     if (this.#stopped) return;
-    this.#o.log.info('Home Assistant started again; posting the notifications again');
+    this.#o.log.info(`${why}; posting the notifications again`);
     this.#notifier.forget();
     void this.sync();
   }

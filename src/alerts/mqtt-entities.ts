@@ -19,7 +19,8 @@ import { brokerUrl, type MqttBroker } from './mqtt-service.js';
 // persistence may have lost them. In between, only what changed is sent.
 // Home Assistant's birth message (`homeassistant/status` `online`) means it
 // started again: configs and states go out again, and the alerts loop is told,
-// since Home Assistant lost its persistent notifications too. Publishing never
+// since Home Assistant lost its persistent notifications too (also after an
+// outage of the broker connection: a birth message may have been missed). Publishing never
 // waits for the broker: while it is away the newest entities wait here, and
 // the notifications go on through the Core API.
 
@@ -27,8 +28,11 @@ export interface MqttEntitiesOptions {
   broker: MqttBroker;
   log: Logger;
   info: DiscoveryInfo;
-  /** Home Assistant started again (its birth message). */
-  onHomeAssistantStarted: () => void;
+  /**
+   * Home Assistant started again (its birth message), or may have while the
+   * broker was away (the birth message was missed): its notifications are gone.
+   */
+  onHomeAssistantStarted: (why: string) => void;
   /** Before an entity's first config from this process: clears a state-only entity of the same id (entities.ts removeStateOnly). */
   beforeDiscovery?: (states: readonly EntityState[]) => Promise<void>;
   /** mqtt.js's connect; tests may wrap it. */
@@ -115,7 +119,8 @@ export class MqttEntities implements EntitySink {
   async #connected(): Promise<void> {
     if (this.#stopped) return;
     const { broker, log } = this.#o;
-    if (this.#outage) log.info(`MQTT broker at ${broker.host}:${broker.port} is back`);
+    const after = this.#outage;
+    if (after) log.info(`MQTT broker at ${broker.host}:${broker.port} is back`);
     else log.info(`Connected to the MQTT broker at ${broker.host}:${broker.port}`);
     this.#outage = false;
     this.forget();
@@ -127,6 +132,9 @@ export class MqttEntities implements EntitySink {
       return;
     }
     await this.#flush();
+    // A birth message sent while we were away was missed.
+    if (after)
+      this.#o.onHomeAssistantStarted('Home Assistant may have restarted while the broker was away');
   }
 
   #lost(error: unknown): void {
@@ -145,7 +153,7 @@ export class MqttEntities implements EntitySink {
       this.forget();
       void this.#flush();
       // Its persistent notifications are gone: the alerts loop posts them again.
-      this.#o.onHomeAssistantStarted();
+      this.#o.onHomeAssistantStarted('Home Assistant started again');
       return;
     }
     // One of our retained configs (maybe from before a restart of the add-on):

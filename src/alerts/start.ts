@@ -96,7 +96,7 @@ export function startAlerts(s: AlertsSetup): StartedAlerts {
         broker: mqtt.broker,
         log: s.log.child('mqtt'),
         info: { version },
-        onHomeAssistantStarted: () => alerts?.homeAssistantRestarted(),
+        onHomeAssistantStarted: (why) => alerts?.homeAssistantRestarted(why),
         beforeDiscovery: (states) => removeStateOnly(api, states),
       });
     } else {

@@ -243,7 +243,10 @@ describe('the MQTT publisher against mosquitto', () => {
       broker,
       log,
       info: { version: '0.1.0' },
-      onHomeAssistantStarted: () => births++,
+      onHomeAssistantStarted: (why) => {
+        births++;
+        lines.push(`resync: ${why}`);
+      },
       reconnectMs: 200,
     });
     const count = (topic: string) => seen.filter((m) => m.startsWith(`${topic} `)).length;
@@ -282,6 +285,8 @@ describe('the MQTT publisher against mosquitto', () => {
       seen.some((m) => m.startsWith('ha_token_manager/state ') && m.includes('"unauthorized"')),
     );
     expect(lines.filter((l) => l.includes('not connected'))).toHaveLength(1);
+    // A birth message may have been missed while away: the notifications are posted again.
+    await waitFor('the alerts told', () => births === 2);
 
     await sink.stop();
     await waitFor('offline', () => seen.at(-1) === 'ha_token_manager/availability offline');
