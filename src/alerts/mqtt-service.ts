@@ -69,7 +69,7 @@ export async function lookUpMqtt(o: MqttLookupOptions): Promise<MqttLookup> {
   };
 }
 
-/** mqtt.js's connect options for a broker (protocol 3.1 is MQIsdp, version 3; 3.1.1 is MQTT, version 4). */
+/** The broker's URL for mqtt.js: `mqtts://` when the Supervisor says `ssl`. */
 export function brokerUrl(b: MqttBroker): string {
   return `${b.ssl ? 'mqtts' : 'mqtt'}://${b.host.includes(':') ? `[${b.host}]` : b.host}:${b.port}`;
 }

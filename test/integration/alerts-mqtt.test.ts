@@ -5,7 +5,7 @@ import { haCommand } from '../support/ha-commands.js';
 import { entityState, HaWatch } from '../support/ha-watch.js';
 import { waitFor } from '../support/ports.js';
 import { sharedHa } from '../support/shared-ha.js';
-import { putToken, ssmAddonOptions, TEST_AWS, uniqueParameter } from '../support/ssm.js';
+import { NEVER, putToken, ssmAddonOptions, TEST_AWS, uniqueParameter } from '../support/ssm.js';
 import { useSsm } from '../support/ssm-session.js';
 import { SupervisorStandIn } from '../support/supervisor-stand-in.js';
 
@@ -30,6 +30,9 @@ const CREDENTIAL_ENTITIES = [
   'sensor.ha_token_manager_addon_last_used',
   'sensor.ha_token_manager_addon_last_rotated',
 ];
+const CONSUMER_ENTITIES = CREDENTIAL_ENTITIES.map((id) =>
+  id.replace('_addon_', '_consumer_alexa_'),
+);
 
 interface RegistryEntity {
   entity_id: string;
@@ -93,8 +96,8 @@ const registry = () =>
 const devices = () =>
   haCommand<RegistryDevice[]>(ha.url, ha.adminToken, { type: 'config/device_registry/list' });
 
-async function startWithBroker(parameter: string) {
-  return addons.start(ssmAddonOptions(ha.url, ssm.proxy.url, parameter), {
+async function startWithBroker(parameter: string, extra: Record<string, unknown> = {}) {
+  return addons.start(ssmAddonOptions(ha.url, ssm.proxy.url, parameter, extra), {
     env: {
       SUPERVISOR_TOKEN: supervisor.addonToken,
       SUPERVISOR_URL: supervisor.url,
@@ -135,7 +138,11 @@ describe('entities by MQTT discovery when the Supervisor offers a broker', () =>
     const parameter = uniqueParameter();
     const token = addons.secret(await ha.mint(30));
     await putToken(ssm.moto, parameter, token);
-    const addon = await startWithBroker(parameter);
+    const alexa = uniqueParameter();
+    await putToken(ssm.moto, alexa, addons.secret(await ha.mint(30)));
+    const addon = await startWithBroker(parameter, {
+      consumers: [{ name: 'alexa', ssm_parameter: alexa, rotation_schedule: NEVER }],
+    });
     await addon.waitForStatus('connected', (s) => s.state === 'connected');
     await waitFor('the MQTT mode logged', () =>
       addon.output.includes('MQTT broker offered by the Supervisor'),
@@ -144,12 +151,14 @@ describe('entities by MQTT discovery when the Supervisor offers a broker', () =>
     const entities = await waitFor('the entities registered', async () => {
       const all = (await registry()).filter((e) => e.platform === 'mqtt');
       const ids = all.map((e) => e.entity_id);
-      return [...ADDON_ENTITIES, ...CREDENTIAL_ENTITIES].every((id) => ids.includes(id))
+      return [...ADDON_ENTITIES, ...CREDENTIAL_ENTITIES, ...CONSUMER_ENTITIES].every((id) =>
+        ids.includes(id),
+      )
         ? all
         : undefined;
     });
     const byId = new Map(entities.map((e) => [e.entity_id, e]));
-    for (const id of [...ADDON_ENTITIES, ...CREDENTIAL_ENTITIES])
+    for (const id of [...ADDON_ENTITIES, ...CREDENTIAL_ENTITIES, ...CONSUMER_ENTITIES])
       expect(byId.get(id)?.unique_id, id).toBe(id.slice(id.indexOf('.') + 1));
     expect(entities.map((e) => e.entity_id).filter((id) => /_2$/.test(id))).toEqual([]);
     const all = await devices();
@@ -170,6 +179,22 @@ describe('entities by MQTT discovery when the Supervisor offers a broker', () =>
     });
     for (const id of ADDON_ENTITIES) expect(byId.get(id)?.device_id, id).toBe(whole?.id);
     for (const id of CREDENTIAL_ENTITIES) expect(byId.get(id)?.device_id, id).toBe(credential?.id);
+    const consumer = device('ha_token_manager_consumer_alexa');
+    expect(consumer).toMatchObject({
+      name: 'alexa',
+      model: 'Consumer token',
+      via_device_id: whole?.id,
+    });
+    for (const id of CONSUMER_ENTITIES) expect(byId.get(id)?.device_id, id).toBe(consumer?.id);
+    // One device per credential, none twice.
+    const ours = all.filter((d) =>
+      d.identifiers.some(([, id]) => id.startsWith('ha_token_manager')),
+    );
+    expect(ours.map((d) => d.identifiers[0]?.[1]).sort()).toEqual([
+      'ha_token_manager',
+      'ha_token_manager_addon',
+      'ha_token_manager_consumer_alexa',
+    ]);
     console.log(
       `[alerts-mqtt] devices: ${JSON.stringify([whole, credential])}\nentities: ${JSON.stringify(entities.filter((e) => e.unique_id.startsWith('ha_token')))}`,
     );
