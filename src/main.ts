@@ -389,6 +389,9 @@ async function main(): Promise<void> {
         clock: systemClock,
         timezone: env.timezone,
         checkMs: env.alertsCheckMs,
+        describe: (entities) => {
+          page.alerts = `${page.alerts ?? ''} ${entities}`.trim();
+        },
       });
     } else {
       log.info('Alerts in Home Assistant are off: no Supervisor (standalone)');

@@ -40,6 +40,8 @@ export interface AlertsSetup {
   clock: Clock;
   timezone: string | undefined;
   checkMs?: number;
+  /** Says on the page how the entities go, once it is known. */
+  describe?: (entities: string) => void;
 }
 
 /** The thresholds of the credential view for these options. */
@@ -92,6 +94,7 @@ export function startAlerts(s: AlertsSetup): StartedAlerts {
       s.log.info(
         `MQTT broker offered by the Supervisor (${mqtt.broker.host}:${mqtt.broker.port}); entities are published by MQTT discovery`,
       );
+      s.describe?.('Entities by MQTT discovery.');
       entities = new MqttEntities({
         broker: mqtt.broker,
         log: s.log.child('mqtt'),
@@ -103,6 +106,7 @@ export function startAlerts(s: AlertsSetup): StartedAlerts {
       s.log.info(
         `No MQTT broker offered by the Supervisor (${mqtt.reason}); entities are posted as state-only entities`,
       );
+      s.describe?.(`Entities are state-only (no MQTT broker offered: ${mqtt.reason}).`);
     }
     alerts = new Alerts({
       api,

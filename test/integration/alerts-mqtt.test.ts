@@ -147,6 +147,7 @@ describe('entities by MQTT discovery when the Supervisor offers a broker', () =>
     await waitFor('the MQTT mode logged', () =>
       addon.output.includes('MQTT broker offered by the Supervisor'),
     );
+    expect((await addon.get('/')).body).toContain('Entities by MQTT discovery.');
 
     const entities = await waitFor('the entities registered', async () => {
       const all = (await registry()).filter((e) => e.platform === 'mqtt');
@@ -296,6 +297,9 @@ describe('entities by MQTT discovery when the Supervisor offers a broker', () =>
         addon.output.includes(
           'No MQTT broker offered by the Supervisor (400 Service not enabled); entities are posted as state-only entities',
         ),
+      );
+      expect((await addon.get('/')).body).toContain(
+        'Entities are state-only (no MQTT broker offered: 400 Service not enabled).',
       );
       await waitFor('a state-only post', () =>
         plain.forwarded.some((r) => r.startsWith(`POST /api/states/${PROBLEM} `)),
