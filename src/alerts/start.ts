@@ -87,7 +87,7 @@ export function startAlerts(s: AlertsSetup): StartedAlerts {
   const mqttKnown = lookUpMqtt({ supervisorUrl: s.supervisorUrl, token: s.supervisorToken });
   let alerts: Alerts | undefined;
   let stopped = false;
-  const started = Promise.all([selfKnown, versionKnown, mqttKnown]).then(([, , mqtt]) => {
+  void Promise.all([selfKnown, versionKnown, mqttKnown]).then(([, , mqtt]) => {
     if (stopped) return;
     let entities: MqttEntities | undefined;
     if (mqtt.kind === 'broker') {
@@ -125,8 +125,8 @@ export function startAlerts(s: AlertsSetup): StartedAlerts {
   if (!s.config.notifications) s.log.info('Notifications in Home Assistant are off (option)');
   return {
     stop: async () => {
+      // Still asking the Supervisor: nothing is started once it answers.
       stopped = true;
-      await started;
       await alerts?.stop();
     },
   };
