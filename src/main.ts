@@ -1,34 +1,23 @@
 import { networkInterfaces } from 'node:os';
-import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type ServerType, serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { HistoryRecorder } from './alerts/history.js';
-import { type StartedAlerts, startAlerts, viewOptions } from './alerts/start.js';
 import { systemClock } from './clock.js';
-import type { ConsumerManager, ConsumerManagerOptions } from './consumers/manager.js';
-import { consumersWanted } from './consumers/wanted.js';
-import { OptionsSource } from './credentials/options-source.js';
-import type { CredentialSource } from './credentials/source.js';
-import type { SsmSource } from './credentials/ssm-source.js';
 import { armedFailpoints, armFailpoints } from './failpoints.js';
 import { flushPrivateFiles } from './files.js';
-import { HaConnection } from './ha/connection.js';
-import { createTokenCheck } from './ha/rest.js';
 import { createApp } from './http/app.js';
 import type { PageExtras } from './http/page/extras.js';
 import { iamPolicy } from './http/page/iam-policy.js';
-import { createLogger, type Logger } from './log.js';
-import { type Config, loadOptions } from './options.js';
-import { Rotator } from './rotation/rotator.js';
-import { Job } from './schedule/job.js';
+import { createLogger } from './log.js';
+import { loadOptions } from './options.js';
 import { StatusModel } from './status/status-model.js';
-import { KnownBadTokens } from './tokens/known-bad.js';
-import { TokenManager } from './tokens/token-manager.js';
+import { type AlertsWork, wireAlerts } from './wiring/alerts.js';
+import { type CredentialWork, startCredentialWork } from './wiring/credential-work.js';
 
 // The composition root: the only module that reads the environment, handles
-// signals, listens, and knows every other module. Start order: HTTP first (so
-// the page can explain a bad configuration), then the token manager and the
-// connection; stop in reverse.
+// signals and listens. Start order: HTTP first (so the page can explain a bad
+// configuration), then the alerts and the credential work (src/wiring/: the
+// token manager, the connection, the jobs, the rotator, the consumers); stop
+// in reverse.
 
 const STOP_DEADLINE_MS = 2000;
 
@@ -71,198 +60,8 @@ function readEnv(env: NodeJS.ProcessEnv): Env {
   };
 }
 
-interface Running {
-  stop(): Promise<void>;
-}
-
-/** One SSM client for the source and the consumers, or none when nothing uses SSM. */
-async function createSsm(config: Config): Promise<SSMClient | undefined> {
-  if (!config.aws) return undefined;
-  // Loaded only for SSM: the AWS SDK roughly doubles the idle footprint.
-  const { createSsmClient } = await import('./credentials/ssm-client.js');
-  // With connect and request timeouts (ssm-client.ts): no SSM call waits unbounded.
-  return createSsmClient(config.aws);
-}
-
-async function createSource(
-  config: Config,
-  client: SSMClient | undefined,
-  log: Logger,
-): Promise<CredentialSource> {
-  if (config.tokenSource === 'ssm' && config.ssm && client) {
-    const { SsmSource } = await import('./credentials/ssm-source.js');
-    return new SsmSource({
-      client,
-      parameter: config.ssm.parameter,
-      region: config.ssm.region,
-      log: log.child('ssm'),
-    });
-  }
-  return new OptionsSource(config.accessToken?.reveal());
-}
-
-interface CredentialWork extends Running {
-  connection: HaConnection;
-  refresh: Job;
-  rotator: Rotator;
-  consumers: ConsumerManager | undefined;
-}
-
-async function startCredentialWork(
-  config: Config,
-  dataDir: string,
-  status: StatusModel,
-  log: Logger,
-  timezone: string | undefined,
-): Promise<CredentialWork> {
-  const ssm = await createSsm(config);
-  const source = await createSource(config, ssm, log);
-  const check = createTokenCheck(config.homeAssistantUrl);
-  const tokens = new TokenManager({
-    source,
-    // SSM reads cost money and quota (40 TPS per account): at most one a second
-    // under rejection storms. The options source is memory.
-    minReadIntervalMs: source.kind === 'ssm' ? 1000 : 0,
-    check,
-    status,
-    log: log.child('token'),
-    clock: systemClock,
-    // The refresh job re-reads on its schedule; the TTL bounds staleness between runs.
-    ttlMs: 5 * 60_000,
-    fallback: config.tokenSource === 'ssm' ? config.accessToken : undefined,
-    knownBad: await KnownBadTokens.open(dataDir, config.homeAssistantUrl, (problem) => {
-      log.warning(problem);
-      status.addNotice(problem);
-    }),
-  });
-  const connection = new HaConnection({
-    url: config.homeAssistantUrl,
-    tokens,
-    status,
-    log: log.child('connection'),
-    clock: systemClock,
-  });
-  let consumers: ConsumerManager | undefined;
-  const refresh = new Job({
-    name: 'refresh',
-    expression: config.refreshSchedule,
-    // The consumers' parameters are re-read on the same schedule; the outcome is the add-on's token's.
-    run: async () => (await Promise.all([tokens.refresh(), consumers?.refresh()]))[0],
-    status,
-    log: log.child('schedule'),
-    clock: systemClock,
-    timezone,
-  });
-  const rotator = new Rotator({
-    config: config.rotation,
-    connection,
-    tokens,
-    check,
-    publisher: isPublisher(source) ? source : undefined,
-    dataDir,
-    status,
-    log: log.child('rotation'),
-    clock: systemClock,
-    consumers: (id, target) => consumers?.credential(id, target),
-    consumerHolders: () => consumers?.holders() ?? [],
-  });
-  const rotation =
-    config.rotation.schedule && isPublisher(source)
-      ? new Job({
-          name: 'rotation',
-          expression: config.rotation.schedule,
-          run: () => rotator.rotate('schedule'),
-          status,
-          log: log.child('schedule'),
-          clock: systemClock,
-          timezone,
-        })
-      : undefined;
-  connection.start();
-  refresh.start();
-  // The journal first: a rotation before it is read would rewrite it without its unfinished records.
-  await rotator.load();
-  // Its unsettled consumer records keep the manager; created before the settle worker looks them up.
-  const wanted = await consumersWanted({
-    configured: config.consumers.length,
-    dataDir,
-    records: rotator.records,
-    ssm: ssm !== undefined && config.aws !== undefined,
-  });
-  if (!wanted.run && wanted.problem) {
-    log.warning(wanted.problem);
-    status.addNotice(wanted.problem, 'consumers');
-  }
-  if (wanted.run && ssm && config.aws) {
-    consumers = await createConsumers(config, config.aws.region, ssm, {
-      rotator,
-      connection,
-      check,
-      dataDir,
-      status,
-      log: log.child('consumers'),
-      timezone,
-    });
-  }
-  await rotator.start();
-  rotation?.start();
-  // After the journal: a consumer's first issue is a rotation.
-  await consumers?.start();
-  return {
-    connection,
-    refresh,
-    rotator,
-    consumers,
-    stop: async () => {
-      consumers?.stop();
-      await rotator.stop();
-      await rotation?.stop();
-      await refresh.stop();
-      await connection.stop();
-    },
-  };
-}
-
-async function createConsumers(
-  config: Config,
-  region: string,
-  client: SSMClient,
-  deps: Pick<
-    ConsumerManagerOptions,
-    'rotator' | 'connection' | 'check' | 'dataDir' | 'status' | 'log' | 'timezone'
-  >,
-): Promise<ConsumerManager> {
-  const [{ ConsumerManager }, { ParameterStore, READS_PER_SECOND, WRITES_PER_SECOND }, { Pacer }] =
-    await Promise.all([
-      import('./consumers/manager.js'),
-      import('./consumers/parameters.js'),
-      import('./consumers/pacer.js'),
-    ]);
-  const store = new ParameterStore({
-    client,
-    region,
-    log: deps.log,
-    reads: new Pacer(READS_PER_SECOND, systemClock),
-    writes: new Pacer(WRITES_PER_SECOND, systemClock),
-    count: (operation) => deps.status.count('ssm_calls', operation),
-  });
-  return new ConsumerManager({
-    ...deps,
-    consumers: config.consumers,
-    unusedAlertDays: config.unusedAlertDays,
-    kmsKeyId: config.rotation.kmsKeyId,
-    graceMinutes: config.rotation.graceMinutes,
-    store,
-    clock: systemClock,
-  });
-}
-
 function notRunning() {
   return Promise.resolve({ ok: false, message: 'Not running: fix the options first.' });
-}
-
-function isPublisher(source: CredentialSource): source is SsmSource {
-  return source.kind === 'ssm' && 'publish' in source;
 }
 
 async function main(): Promise<void> {
@@ -286,8 +85,7 @@ async function main(): Promise<void> {
     log.warning(`Failpoints armed: ${armedFailpoints().join(', ')}`);
 
   let work: CredentialWork | undefined;
-  let alerts: StartedAlerts | undefined;
-  let history: HistoryRecorder | undefined;
+  let alerts: AlertsWork | undefined;
   // Filled in once the options are read.
   const page: PageExtras = {};
   const app = createApp({
@@ -345,8 +143,8 @@ async function main(): Promise<void> {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Keep-alive connections (the page's live updates) would hold close() open.
     (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-    await history?.stop();
-    await alerts?.stop();
+    await alerts?.history.stop();
+    await alerts?.alerts?.stop();
     await work?.stop();
     await closed;
     await flushPrivateFiles(); // e.g. a rejected token recorded just before the signal
@@ -362,40 +160,12 @@ async function main(): Promise<void> {
     log.info(
       `Token source: ${options.config.tokenSource}; Home Assistant at ${options.config.homeAssistantUrl}`,
     );
-    history = new HistoryRecorder(
-      systemClock,
-      viewOptions(options.config, env.timezone),
-      env.dataDir,
-    );
-    const historyProblem = await history.load();
-    if (historyProblem) log.warning(historyProblem);
-    history.watch(status);
-    page.history = () => history?.tracks() ?? [];
+    alerts = await wireAlerts(env, options.config, status, log, page);
     if (options.config.ssm)
       page.iamPolicy = iamPolicy(
         options.config.ssm,
         options.config.rotation.schedule !== undefined,
       );
-    page.alerts = env.supervisorToken
-      ? `Alerts go to Home Assistant through the Supervisor${options.config.notifications ? '' : ' (notifications off)'}.`
-      : 'Alerts in Home Assistant are off: no Supervisor (standalone).';
-    if (env.supervisorToken) {
-      alerts = startAlerts({
-        supervisorUrl: env.supervisorUrl,
-        supervisorToken: env.supervisorToken,
-        config: options.config,
-        status,
-        log: log.child('alerts'),
-        clock: systemClock,
-        timezone: env.timezone,
-        checkMs: env.alertsCheckMs,
-        describe: (entities) => {
-          page.alerts = `${page.alerts ?? ''} ${entities}`.trim();
-        },
-      });
-    } else {
-      log.info('Alerts in Home Assistant are off: no Supervisor (standalone)');
-    }
     work = await startCredentialWork(options.config, env.dataDir, status, log, env.timezone);
   } else {
     for (const problem of options.problems) log.error(`Option problem: ${problem}`);

@@ -16,17 +16,18 @@ import { judge, type Verdict } from './inspect.js';
 import { ConsumerMemory, type Remembered } from './memory.js';
 import { observe } from './observe.js';
 import type { Held, ParameterStore } from './parameters.js';
-import { RotationQueue } from './queue.js';
-import { checkUnknown, refreshRemoved, rotated } from './refresh-steps.js';
+import { checkUnknown, refreshRemoved } from './refresh-steps.js';
 import { consumerInfos, type Seen } from './report.js';
 import { revokeConsumer } from './revoke.js';
+import { ConsumerRotations } from './rotations.js';
 
 // One token per consumer (docs/rotation.md, "Consumers"): at start and at
 // each refresh, read every consumer's parameter (in batches), judge what it
 // holds against the add-on's user's tokens in Home Assistant, and issue,
 // adopt or report; rotate tokens that are due — all through the Rotator, the
-// same journal and recover() as the add-on's own token. Actions are queued
-// and run one at a time, so fifty consumers due at once are paced, not burst.
+// same journal and recover() as the add-on's own token. Issues and rotations
+// are queued and run one at a time (rotations.ts), so fifty consumers due at
+// once are paced, not burst.
 
 export interface ConsumerManagerOptions {
   consumers: readonly ConsumerConfig[];
@@ -57,7 +58,7 @@ export class ConsumerManager {
   readonly #acceptedForeign = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #refreshing: Promise<JobOutcome> | undefined;
-  readonly #queue = new RotationQueue();
+  readonly #rotations: ConsumerRotations;
   readonly #shared: SharedTokenWarning;
   #refreshedOnce = false;
 
@@ -65,6 +66,19 @@ export class ConsumerManager {
     this.#o = options;
     this.#memory = new ConsumerMemory(options.dataDir);
     this.#shared = new SharedTokenWarning(options.status, options.log);
+    this.#rotations = new ConsumerRotations({
+      consumers: options.consumers,
+      rotator: options.rotator,
+      memory: this.#memory,
+      seen: this.#seen,
+      clock: options.clock,
+      timezone: options.timezone,
+      infos: () => this.#infos(),
+      event: (level, name, message) => this.#event(level, name, message),
+      patch: (name, change) => this.#patch(name, change),
+      report: () => this.#report(),
+      refresh: () => this.refresh(),
+    });
   }
 
   async start(): Promise<void> {
@@ -74,7 +88,7 @@ export class ConsumerManager {
     // Until the first refresh ran (Home Assistant connected), look often; then for due rotations only.
     const look = () => {
       if (!this.#refreshedOnce) void this.refresh();
-      else this.#rotateDue();
+      else this.#rotations.rotateDue();
     };
     this.#timer = setInterval(look, this.#o.checkEveryMs ?? 5000);
     this.#timer.unref();
@@ -95,7 +109,7 @@ export class ConsumerManager {
 
   /** Resolves once every queued issue and rotation has run. */
   idle(): Promise<void> {
-    return this.#queue.idle();
+    return this.#rotations.idle();
   }
 
   /** The credential behind a journal key, also for a consumer no longer configured. */
@@ -172,7 +186,7 @@ export class ConsumerManager {
     await this.#memory.save().catch((error) => log.warning('Could not save consumers.json', error));
     this.#refreshedOnce = true;
     this.#report();
-    this.#rotateDue();
+    this.#rotations.rotateDue();
     const issues = consumers.filter((c) => needsIssue(this.#seen.get(c.name)?.verdict)).length;
     return {
       ok: true,
@@ -209,94 +223,12 @@ export class ConsumerManager {
     for (const e of seen.events) this.#event(e.level, name, e.message);
     this.#memory.set(name, seen.remembered);
     this.#seen.set(name, seen.seen);
-    if (seen.issue) this.#enqueue(name, 'issue');
+    if (seen.issue) this.#rotations.enqueue(name, 'issue');
   }
-
-  /** Queues the rotations that are due (no I/O otherwise). */
-  #rotateDue(): void {
-    const now = this.#o.clock.now();
-    for (const info of this.#infos()) {
-      if (!info.configured || info.nextRotationAt === undefined) continue;
-      const verdict = this.#seen.get(info.name)?.verdict;
-      if (verdict?.kind !== 'valid') continue;
-      // A rotation that failed is not tried again every few seconds: each try mints a token.
-      if ((this.#retryAt.get(info.name) ?? 0) > now) continue;
-      if (Date.parse(info.nextRotationAt) <= now) this.#enqueue(info.name, 'rotate');
-    }
-  }
-
-  #enqueue(name: string, why: 'issue' | 'rotate'): void {
-    const queued = this.#queue.add(name, async () => {
-      const outcome = await this.#o.rotator.rotate('schedule', consumerCredential(name));
-      this.#afterRotation(name, outcome, why);
-    });
-    if (queued) this.#report();
-  }
-
-  /** After a rotation: the new token is what the parameter holds; the view follows without a read. */
-  #afterRotation(name: string, outcome: JobOutcome, why: 'issue' | 'rotate' | 'manual'): void {
-    const verb = why === 'issue' ? 'Issued' : 'Rotated';
-    if (outcome.ok) {
-      this.#retryAt.delete(name);
-      const record = this.#o.rotator.records.findLast(
-        (r) => r.credential === consumerCredential(name),
-      );
-      const minted = record?.minted;
-      const remembered = this.#memory.get(name);
-      const consumer = this.#o.consumers.find((c) => c.name === name);
-      if (remembered && minted) {
-        this.#memory.set(name, rotated(remembered, minted, consumer?.schedule, this.#o.timezone));
-        void this.#memory.save().catch(() => undefined);
-      }
-      this.#event('info', name, `${verb} the token of ${name}: ${outcome.message}`);
-      // The next refresh reads it back; until then, say what is known.
-      this.#seen.set(name, {
-        ...this.#seen.get(name),
-        usage: {},
-        verdict: undefined,
-        failing: undefined,
-      });
-      this.#pendingRead.add(name);
-    } else {
-      this.#retryAt.set(name, this.#o.clock.now() + RETRY_AFTER_MS);
-      this.#patch(name, {
-        failing: `${verb === 'Issued' ? 'Issuing' : 'Rotating'} failed: ${outcome.message}`,
-      });
-      this.#event(
-        'error',
-        name,
-        `${verb === 'Issued' ? 'Issuing' : 'Rotating'} the token of ${name} failed: ${outcome.message}`,
-      );
-    }
-    this.#report();
-    if (this.#pendingRead.size > 0 && !this.#readScheduled) {
-      this.#readScheduled = true;
-      // One batched read for everything rotated in this burst, after the queue drains.
-      void this.idle().then(async () => {
-        this.#readScheduled = false;
-        this.#pendingRead.clear();
-        await this.refresh();
-      });
-    }
-  }
-
-  readonly #pendingRead = new Set<string>();
-  /** After a failed rotation: not before then (the next try is at least this far away). */
-  readonly #retryAt = new Map<string, number>();
-  #readScheduled = false;
 
   /** "Rotate now" on the page. */
-  async rotateNow(name: string): Promise<JobOutcome> {
-    if (!this.#o.consumers.some((c) => c.name === name))
-      return {
-        ok: false,
-        message: `No configured consumer is named ${JSON.stringify(name.slice(0, 64))}.`,
-      };
-    const outcome = await this.#queue.after(() =>
-      this.#o.rotator.rotate('manual', consumerCredential(name)),
-    );
-    this.#afterRotation(name, outcome, 'manual');
-    return outcome;
+  rotateNow(name: string): Promise<JobOutcome> {
+    return this.#rotations.rotateNow(name);
   }
 
   /**
@@ -342,7 +274,7 @@ export class ConsumerManager {
         .map((name) => ({ name, remembered: this.#memory.get(name) as Remembered })),
       seen: this.#seen,
       scheduledAt: (name) => this.#memory.get(name)?.scheduledAt,
-      busy: (name) => this.#queue.has(name) || this.#o.rotator.isRunning(consumerCredential(name)),
+      busy: (name) => this.#rotations.busy(name),
       waitingFor: (name) => this.#o.rotator.waitingFor(consumerCredential(name)),
       unusedAlertDays: this.#o.unusedAlertDays,
       now: new Date(this.#o.clock.now()),
@@ -353,9 +285,6 @@ export class ConsumerManager {
     this.#o.status.updateConsumers(this.#infos());
   }
 }
-
-/** How long a failed rotation waits before the next try (the refresh schedule's default). */
-const RETRY_AFTER_MS = 5 * 60_000;
 
 function needsIssue(v: Verdict | undefined): boolean {
   return v?.kind === 'missing' || v?.kind === 'malformed' || v?.kind === 'rejected';

@@ -14,7 +14,7 @@ import type { CredentialTarget } from '../rotation/credential.js';
 import { batches, type Pacer } from './pacer.js';
 
 // The consumers' parameters in SSM: read in batches, written one by one
-// through a pacer. The same SSMClient as the token source (main.ts builds one).
+// through a pacer. The same SSMClient as the token source (src/wiring/credential-work.ts builds one).
 
 /**
  * SSM calls per second the consumers may make. Parameter Store's throughput

@@ -9,7 +9,7 @@ import type { ConsumerMemory, Remembered } from './memory.js';
 import type { Seen } from './report.js';
 
 // Steps of the consumer manager's refresh and of what follows a rotation,
-// apart from its timers and queue (manager.ts).
+// apart from its timers (manager.ts) and queue (rotations.ts).
 
 /** One REST check for a token that is not the user's: another user's token, or a dead one. */
 export async function checkUnknown(

@@ -4,7 +4,7 @@ import { stateOf, type Usage, type Verdict } from './inspect.js';
 import type { Remembered } from './memory.js';
 
 // The consumers' entries in /api/status and on the page (ConsumerInfo in
-// src/status/status-model.ts: the shape the alerts read — add fields only).
+// src/status/snapshot.ts: the shape the alerts read — add fields only).
 
 /** What the last refresh (or rotation) found for one consumer. */
 export interface Seen {

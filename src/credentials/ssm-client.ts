@@ -20,7 +20,7 @@ export interface SsmTimeouts {
 // black-holed endpoint fails after about 3 × 5 s, not minutes.
 export const SSM_TIMEOUTS: SsmTimeouts = { connectionTimeoutMs: 3000, requestTimeoutMs: 5000 };
 
-/** The SSM client the add-on uses; main.ts passes it to SsmSource. */
+/** The SSM client the add-on uses; src/wiring/credential-work.ts passes it to SsmSource. */
 export function createSsmClient(
   settings: SsmClientSettings,
   timeouts: SsmTimeouts = SSM_TIMEOUTS,

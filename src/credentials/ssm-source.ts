@@ -11,7 +11,7 @@ import type { CredentialSource, SourceReading } from './source.js';
 import { translate } from './ssm-errors.js';
 
 export interface SsmSourceOptions {
-  /** Built in main.ts from the options (region, keys, endpoint): injected, never created here. */
+  /** Built in src/wiring/credential-work.ts from the options (region, keys, endpoint): injected, never created here. */
   client: SSMClient;
   /** Name or ARN, as configured. */
   parameter: string;

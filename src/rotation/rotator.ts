@@ -1,34 +1,20 @@
 import type { Clock } from '../clock.js';
 import type { SsmSource } from '../credentials/ssm-source.js';
-import { failpoint } from '../failpoints.js';
-import { currentUserId, mintLongLivedToken } from '../ha/auth-commands.js';
 import type { HaConnection } from '../ha/connection.js';
 import type { TokenCheck } from '../ha/rest.js';
 import { describeError, type Logger } from '../log.js';
 import type { RotationConfig } from '../options.js';
 import type { JobOutcome } from '../schedule/job.js';
 import type { StatusModel } from '../status/status-model.js';
-import { Token } from '../tokens/token.js';
 import type { TokenManager } from '../tokens/token-manager.js';
-import { type CredentialLookup, type ManagedCredential, uniqueClientName } from './credential.js';
+import { addonCredential } from './addon-credential.js';
+import type { CredentialLookup, ManagedCredential } from './credential.js';
 import type { Holder } from './holders.js';
 import { RotationJournal } from './journal.js';
-import {
-  messageOf,
-  mintFailure,
-  outcomeUnknown,
-  rotationOutcome,
-  tokenToReplace,
-} from './outcome.js';
-import {
-  ADDON_CREDENTIAL,
-  isUnsettled,
-  type RotationRecord,
-  type TokenRef,
-  WATCH_MINUTES,
-} from './record.js';
+import { ADDON_CREDENTIAL, isUnsettled, type RotationRecord } from './record.js';
 import { rotationInfo } from './report.js';
 import { Settler } from './settler.js';
+import { rotateCredential } from './steps.js';
 
 export interface RotatorOptions {
   config: RotationConfig;
@@ -43,7 +29,7 @@ export interface RotatorOptions {
   clock: Clock;
   /** How often unfinished rotations are looked at. */
   checkEveryMs?: number;
-  /** The consumers' credentials (src/consumers/), by journal key; bound late by main.ts. */
+  /** The consumers' credentials (src/consumers/), by journal key; bound late by src/wiring/credential-work.ts. */
   consumers?: CredentialLookup;
   /** The consumers' current tokens (their last-seen ones, also of consumers no longer configured). */
   consumerHolders?: () => readonly Holder[];
@@ -54,11 +40,12 @@ const NO_PUBLISHER =
 
 /**
  * Replaces the add-on's long-lived token: mint a new one over the live
- * connection, prove it on REST and WebSocket, publish it to SSM. Each step's
- * record is in the journal before the step; everything after the publish —
- * the switch, the revocation after the grace period, and every roll-back — is
- * the settle worker's, the same path a restart takes (docs/rotation.md).
- * Run bookkeeping (when, how long, the result) is the rotation Job's.
+ * connection, prove it on REST and WebSocket, publish it to SSM (the steps
+ * are in steps.ts). Each step's record is in the journal before the step;
+ * everything after the publish — the switch, the revocation after the grace
+ * period, and every roll-back — is the settle worker's, the same path a
+ * restart takes (docs/rotation.md). Run bookkeeping (when, how long, the
+ * result) is the rotation Job's.
  */
 export class Rotator {
   readonly #o: RotatorOptions;
@@ -203,131 +190,19 @@ export class Rotator {
     return outcome;
   }
 
-  async #rotate(settler: Settler, credential: ManagedCredential): Promise<JobOutcome> {
-    const { connection, clock, status, journal } = { ...this.#o, journal: this.#journal };
-    const { policy, target } = credential;
-
-    // An earlier rotation first: settled now if it can be, else it blocks this one.
-    await settler.pass();
-    const open = journal.records.find((r) => r.credential === credential.id && isUnsettled(r));
-    if (open) {
-      const why = settler.waiting.get(open.clientName) ?? open.note ?? '';
-      return {
-        ok: false,
-        message: `An earlier rotation ("${open.clientName}", ${open.state.kind}) is not settled yet: ${why} The add-on keeps trying every few seconds; rotate again once it is settled.`,
-      };
-    }
-    const conn = connection.connection;
-    if (!conn) {
-      return {
-        ok: false,
-        message:
-          'Not connected to Home Assistant: rotation mints the new token over the live connection.',
-      };
-    }
-    const replacing = await credential.toReplace();
-    if (typeof replacing === 'string') return { ok: false, message: replacing };
-
-    this.#setStep('mint');
-    const clientName = credential.clientName(new Date(clock.now()));
-    const now = new Date(clock.now()).toISOString();
-    // HA's token list is this user's only: a later look as someone else proves nothing.
-    const haUser = await currentUserId(conn).catch(() => undefined);
-    let record: RotationRecord = await journal.put({
-      credential: credential.id,
-      target: credential.targetName,
-      clientName,
-      haUser,
-      startedAt: now,
-      updatedAt: now,
-      replaced: replacing.token
-        ? { ...ref(replacing.token), ...(replacing.foreign ? { foreign: true } : {}) }
-        : undefined,
-      state: { kind: 'minting' },
-    });
-    this.#report();
-    let minted: Token;
-    try {
-      failpoint('rotation.mint.before');
-      const value = await mintLongLivedToken(conn, clientName, policy.lifespanDays);
-      failpoint('rotation.mint.after');
-      minted = Token.parse(value, 'the newly minted token');
-      if (!minted.refreshTokenId) throw new Error('the new token has no refresh-token id');
-    } catch (error) {
-      // Minted or not, Home Assistant's token list says (by the unique name).
-      if (outcomeUnknown(error)) record = await this.#watch(record);
-      return this.#settled(settler, clientName, mintFailure(error));
-    }
-    record = await journal.put({ ...record, minted: ref(minted), state: { kind: 'minted' } });
-    const who = credential.id === ADDON_CREDENTIAL ? '' : ` for ${credential.label}`;
-    status.event(
-      'info',
-      'rotation',
-      `Minted token ${minted.masked}${who} (lifespan ${policy.lifespanDays} days)`,
+  #rotate(settler: Settler, credential: ManagedCredential): Promise<JobOutcome> {
+    return rotateCredential(
+      {
+        connection: this.#o.connection,
+        clock: this.#o.clock,
+        status: this.#o.status,
+        journal: this.#journal,
+        settler,
+        setStep: (step) => this.#setStep(step),
+        report: () => this.#report(),
+      },
+      credential,
     );
-    this.#report();
-
-    let version: number | undefined;
-    try {
-      this.#setStep('verify');
-      await credential.verify(minted);
-    } catch (error) {
-      return this.#settled(settler, clientName, `Verification failed: ${messageOf(error)}`);
-    }
-    let publishError: unknown;
-    try {
-      this.#setStep('publish');
-      failpoint('rotation.publish.before');
-      version = await target.publish(minted.reveal(), policy.kmsKeyId);
-      failpoint('rotation.publish.after');
-    } catch (error) {
-      publishError = error;
-    }
-    if (publishError === undefined) {
-      record = await journal.put({
-        ...record,
-        state: { kind: 'published', version, publishedAt: new Date(clock.now()).toISOString() },
-      });
-      status.event(
-        'info',
-        'rotation',
-        `Published token ${minted.masked}${version === undefined ? '' : ` as version ${version}`} to ${target.description}`,
-      );
-    }
-    if (outcomeUnknown(publishError)) record = await this.#watch(record);
-    // Whether the publish landed (its answer may be lost), SSM now says.
-    this.#setStep('settle');
-    return this.#settled(
-      settler,
-      clientName,
-      publishError === undefined ? undefined : messageOf(publishError),
-      minted,
-      version,
-    );
-  }
-
-  /** Runs the settle pass for this rotation and says where it ended. */
-  async #settled(
-    settler: Settler,
-    clientName: string,
-    failure: string | undefined,
-    minted?: Token,
-    version?: number,
-  ): Promise<JobOutcome> {
-    await settler.pass(clientName, true);
-    return rotationOutcome({
-      record: this.#journal.records.find((r) => r.clientName === clientName),
-      waiting: settler.waiting.get(clientName),
-      failure,
-      minted,
-      version,
-    });
-  }
-
-  /** The side effect lost its answer: "not there" proves nothing for a while. */
-  #watch(record: RotationRecord): Promise<RotationRecord> {
-    const until = new Date(this.#o.clock.now() + WATCH_MINUTES * 60_000).toISOString();
-    return this.#journal.put({ ...record, watchUntil: until });
   }
 
   #setStep(step: string): void {
@@ -351,48 +226,4 @@ export class Rotator {
       }),
     );
   }
-}
-
-function ref(token: Token): TokenRef {
-  return {
-    refreshTokenId: token.refreshTokenId ?? '',
-    masked: token.masked,
-    fingerprint: token.fingerprint,
-  };
-}
-
-/** The add-on's own token as a managed credential: its target is the source parameter, and it switches the live connection. */
-function addonCredential(
-  o: RotatorOptions,
-  publisher: NonNullable<RotatorOptions['publisher']>,
-): ManagedCredential {
-  return {
-    id: ADDON_CREDENTIAL,
-    label: "the add-on's token",
-    target: {
-      description: publisher.description,
-      // A missing source parameter is not "empty" for the add-on: its read throws, recovery waits.
-      read: async () => ({ value: (await publisher.read()).value }),
-      publish: (value, kmsKeyId) => publisher.publish(value, kmsKeyId),
-    },
-    policy: {
-      lifespanDays: o.config.lifespanDays,
-      graceMinutes: o.config.graceMinutes,
-      kmsKeyId: o.config.kmsKeyId,
-    },
-    clientName: (at) => uniqueClientName('HA Token Manager ', at),
-    inUse: () => o.tokens.peek()?.refreshTokenId,
-    switchTo: async (expected) => {
-      const outcome = await o.tokens.refresh({ fresh: true });
-      return { switched: o.tokens.peek()?.refreshTokenId === expected, message: outcome.message };
-    },
-    verify: async (token) => {
-      await o.check(token);
-      await o.connection.verify(token);
-    },
-    toReplace: async () => {
-      const token = await tokenToReplace(publisher, o.tokens);
-      return typeof token === 'string' ? token : { token };
-    },
-  };
 }

@@ -1,160 +1,22 @@
 import type { Clock } from '../clock.js';
 import { redact } from '../log.js';
+import type {
+  ConnectionInfo,
+  ConsumerInfo,
+  EventLevel,
+  RotationInfo,
+  ScheduleInfo,
+  State,
+  StatusEvent,
+  StatusSnapshot,
+  TokenInfo,
+} from './snapshot.js';
 
 // The single record of what is true now, plus a bounded ring of recent events.
 // Modules report here; the HTTP server only reads snapshots. No I/O.
 
-export const STATES = [
-  'starting',
-  'misconfigured',
-  'connecting',
-  'connected',
-  'degraded',
-  'unauthorized',
-  'disconnected',
-] as const;
-export type State = (typeof STATES)[number];
-
-/** What is known of the credential, never the value itself. */
-export interface TokenInfo {
-  source: 'options' | 'ssm';
-  /** "the access_token option", "SSM parameter /ha/token". */
-  sourceDescription: string;
-  masked?: string;
-  fingerprint?: string;
-  version?: number;
-  modifiedAt?: string;
-  issuedAt?: string;
-  expiresAt?: string;
-  loadedAt?: string;
-  validatedAt?: string;
-  /** Set while a fallback (last-known-good, options) stands in for the source. */
-  fallback?: string;
-  lastError?: string;
-}
-
-export interface ConnectionInfo {
-  url: string;
-  connected: boolean;
-  haVersion?: string;
-  /** The masked token the open socket authenticated with (it can lag the token manager's). */
-  token?: string;
-  connectedSince?: string;
-  reconnects: number;
-  pingRttMs?: number;
-  lastPingAt?: string;
-  lastError?: string;
-  lastErrorAt?: string;
-  nextAttemptAt?: string;
-}
-
-export interface ScheduleInfo {
-  name: string;
-  expression: string;
-  lastRunAt?: string;
-  lastResult?: 'ok' | 'failed' | 'skipped';
-  lastMessage?: string;
-  lastDurationMs?: number;
-  nextRunAt?: string;
-}
-
-/** Token rotation (docs/rotation.md): the journal, and what is still to revoke. */
-export interface RotationInfo {
-  available: boolean;
-  /** Why rotation cannot run, when it cannot. */
-  unavailableReason?: string;
-  running: boolean;
-  step?: string;
-  graceMinutes: number;
-  /** Replaced tokens waiting for their revocation; never the token in use. */
-  pending: { masked: string; dueAt: string }[];
-  /** The journal's records (unfinished ones, and the last finished one), oldest first. */
-  journal: RotationRecordInfo[];
-  /** A damaged journal file, and other problems reading it. */
-  problems: string[];
-}
-
-export interface RotationRecordInfo {
-  credential: string;
-  clientName: string;
-  state: string;
-  startedAt: string;
-  updatedAt: string;
-  minted?: string;
-  replaced?: string;
-  dueAt?: string;
-  note?: string;
-  waitingFor?: string;
-}
-
-/**
- * One consumer token (docs/rotation.md, "Consumers"). The alerts in Home
- * Assistant read this shape from /api/status: keep it stable, add fields only.
- */
-export interface ConsumerInfo {
-  name: string;
-  parameter: string;
-  /** False once the consumer left the options: its token lives on until a person revokes it. */
-  configured: boolean;
-  state: ConsumerState;
-  /** The state in words, with what to do. */
-  reason: string;
-  /** `minted` by the add-on, `adopted` (the add-on's user's token it did not mint), `foreign` (another user's). */
-  origin?: 'minted' | 'adopted' | 'foreign';
-  masked?: string;
-  fingerprint?: string;
-  version?: number;
-  issuedAt?: string;
-  expiresAt?: string;
-  nextRotationAt?: string;
-  lastUsedAt?: string;
-  lastUsedIp?: string;
-  /** Set when the token was last used from an address never seen for this consumer before. */
-  newAddress?: string;
-  rotating: boolean;
-  /** What an unfinished rotation of this consumer waits for. */
-  waitingFor?: string;
-  checkedAt?: string;
-}
-
-export const CONSUMER_STATES = [
-  'ok',
-  'expiring',
-  'unused',
-  'rejected',
-  'missing parameter',
-  'failing',
-  'not configured',
-] as const;
-export type ConsumerState = (typeof CONSUMER_STATES)[number];
-
-export type EventLevel = 'info' | 'warning' | 'error';
-
-export interface StatusEvent {
-  at: string;
-  level: EventLevel;
-  source: string;
-  message: string;
-}
-
-export interface StatusSnapshot {
-  state: State;
-  reason: string;
-  since: string;
-  /** When a fallback started standing in for the source, while one does. */
-  degradedSince?: string;
-  startedAt: string;
-  problems: string[];
-  /** What the user should know that is not a state, e.g. a damaged file in DATA_DIR. */
-  notices: string[];
-  token?: TokenInfo;
-  connection?: ConnectionInfo;
-  schedules: ScheduleInfo[];
-  rotation?: RotationInfo;
-  /** One entry per consumer token, configured ones first (in the options' order). */
-  consumers: ConsumerInfo[];
-  events: StatusEvent[];
-}
+// Re-exported: modules import the model and the snapshot's types from one place.
+export * from './snapshot.js';
 
 export type StatusListener = (snapshot: StatusSnapshot) => void;
 

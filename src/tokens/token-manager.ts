@@ -1,16 +1,12 @@
 import type { Clock } from '../clock.js';
 import type { CredentialSource, SourceReading } from '../credentials/source.js';
-import {
-  HaUnavailableError,
-  SourceError,
-  TokenManagerError,
-  TokenRejectedError,
-} from '../errors.js';
+import { HaUnavailableError, SourceError, TokenManagerError } from '../errors.js';
 import type { TokenCheck } from '../ha/rest.js';
 import type { Logger } from '../log.js';
 import type { StatusModel } from '../status/status-model.js';
-import { hashOf, KnownBadTokens } from './known-bad.js';
+import type { KnownBadTokens } from './known-bad.js';
 import { Token } from './token.js';
+import { capitalize, TokenValidation } from './validation.js';
 
 export interface TokenManagerOptions {
   source: CredentialSource;
@@ -51,10 +47,8 @@ export class TokenManager {
   readonly #o: TokenManagerOptions;
   #cached: Cached | undefined;
   #inflight: Promise<Token> | undefined;
-  /** Every token HA rejected (as hashes), kept across restarts when given a file. */
-  readonly #knownBad: KnownBadTokens;
-  /** SHA-256 of tokens HA accepted, so a re-read of the same token costs no request. */
-  readonly #validated = new Set<string>();
+  /** Which tokens HA accepted and rejected (validation.ts). */
+  readonly #validation: TokenValidation;
   readonly #listeners = new Set<(token: Token) => void>();
   #reads = 0;
   #lastReadAt = Number.NEGATIVE_INFINITY;
@@ -62,7 +56,14 @@ export class TokenManager {
 
   constructor(options: TokenManagerOptions) {
     this.#o = options;
-    this.#knownBad = options.knownBad ?? KnownBadTokens.inMemory();
+    this.#validation = new TokenValidation({
+      check: options.check,
+      status: options.status,
+      log: options.log,
+      knownBad: options.knownBad,
+      remedy: () => this.#remedy(),
+      rejected: (token, reason) => this.reject(token, reason),
+    });
     options.status.updateToken({
       source: options.source.kind,
       sourceDescription: options.source.description,
@@ -118,12 +119,8 @@ export class TokenManager {
 
   /** Home Assistant rejected `token`: never send it again, and drop it from the cache. */
   reject(token: Token, reason: string): void {
-    const key = hashOf(token);
-    if (this.#knownBad.has(token)) return;
-    this.#knownBad
-      .add(token)
-      .catch((error) => this.#o.log.warning('Could not save the rejected-token list', error));
-    this.#validated.delete(key);
+    if (this.#validation.isKnownBad(token)) return;
+    this.#validation.rejected(token);
     this.#o.status.count('token_rejections');
     if (this.#cached?.token.equals(token)) this.#cached = undefined;
     this.#o.log.warning(
@@ -144,14 +141,14 @@ export class TokenManager {
 
   /** Home Assistant just accepted `token` (a WebSocket `auth_ok`). */
   confirm(token: Token): void {
-    this.#validated.add(hashOf(token));
+    this.#validation.accepted(token);
     if (this.#cached?.token.equals(token)) {
       this.#o.status.patchToken({ validatedAt: new Date(this.#o.clock.now()).toISOString() });
     }
   }
 
   isKnownBad(token: Token): boolean {
-    return this.#knownBad.has(token);
+    return this.#validation.isKnownBad(token);
   }
 
   #remedy(): string {
@@ -178,7 +175,7 @@ export class TokenManager {
         : `${source.description} (version ${reading.version})`;
     try {
       const token = Token.parse(reading.value, origin, new Date(clock.now()));
-      await this.#validate(token, origin);
+      await this.#validation.validate(token, origin);
       this.#adopt(token, reading);
       return token;
     } catch (error) {
@@ -187,26 +184,6 @@ export class TokenManager {
       // A bad new value must not take down a token that works (docs/connection.md).
       return this.#fallBack(messageOf(error), error);
     }
-  }
-
-  async #validate(token: Token, origin: string): Promise<void> {
-    if (this.isKnownBad(token)) {
-      throw new TokenRejectedError(
-        `${capitalize(origin)} still holds token ${token.masked}, which Home Assistant rejected. ${this.#remedy()}`,
-      );
-    }
-    const key = hashOf(token);
-    if (this.#validated.has(key)) return;
-    try {
-      await this.#o.check(token);
-    } catch (error) {
-      if (!(error instanceof TokenRejectedError)) throw error;
-      this.reject(token, 'GET /api/ answered 401');
-      throw new TokenRejectedError(`${error.message} ${this.#remedy()}`, { cause: error });
-    }
-    this.#validated.add(key);
-    this.#o.status.event('info', 'token', `Token ${token.masked} from ${origin} is valid`);
-    this.#o.log.info(`Validated token ${token.masked} (${token.fingerprint}) from ${origin}`);
   }
 
   #adopt(token: Token, reading: SourceReading): void {
@@ -253,7 +230,7 @@ export class TokenManager {
     const fallback = this.#o.fallback;
     if (this.#usable(fallback)) {
       log.warning(`${reason}; trying the access_token option as a fallback`);
-      await this.#validate(fallback, 'the access_token option');
+      await this.#validation.validate(fallback, 'the access_token option');
       const previous = this.#cached?.token;
       this.#cached = { token: fallback, version: undefined, loadedAt: clock.now() };
       this.#notify(previous, fallback);
@@ -296,8 +273,4 @@ function describe(token: Token) {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }
