@@ -105,7 +105,7 @@ export class MqttEntities implements EntitySink {
     await this.#queue;
     if (this.#client.connected) {
       await this.#client
-        .publishAsync(AVAILABILITY_TOPIC, 'offline', { qos: 1, retain: true })
+        .publishAsync(AVAILABILITY_TOPIC, 'offline', { qos: 0, retain: true })
         .catch(() => undefined);
     }
     await this.#client.endAsync();
@@ -125,7 +125,8 @@ export class MqttEntities implements EntitySink {
     this.#outage = false;
     this.forget();
     try {
-      await this.#client.publishAsync(AVAILABILITY_TOPIC, 'online', { qos: 1, retain: true });
+      // QoS 0 here and below: a message lost with the connection is sent again on the next connect.
+      await this.#client.publishAsync(AVAILABILITY_TOPIC, 'online', { qos: 0, retain: true });
       await this.#client.subscribeAsync([BIRTH_TOPIC, CONFIG_FILTER], { qos: 0 });
     } catch (error) {
       this.#lost(error);
@@ -138,9 +139,16 @@ export class MqttEntities implements EntitySink {
   }
 
   #lost(error: unknown): void {
-    if (this.#stopped || this.#outage) return;
-    this.#outage = true;
+    if (this.#stopped) return;
     const { broker, log } = this.#o;
+    if (this.#client.connected) {
+      // Still connected (e.g. a message the broker refused): not an outage.
+      log.warning('Could not publish to the MQTT broker; retrying with the next change', error);
+      this.forget();
+      return;
+    }
+    if (this.#outage) return;
+    this.#outage = true;
     log.warning(
       `MQTT broker at ${broker.host}:${broker.port} not connected; entities wait until it is back`,
       error,
