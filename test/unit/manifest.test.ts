@@ -134,6 +134,13 @@ describe('the add-on manifest', () => {
     }
   });
 
+  test('asks for the MQTT service without needing it (supervisor/apps/validate.py RE_SERVICE)', () => {
+    // `want`: the add-on starts without a broker (state-only entities); `need` would refuse to.
+    expect(config.services).toEqual(['mqtt:want']);
+    for (const service of config.services as string[])
+      expect(service).toMatch(/^(?:mqtt|mysql):(?:provide|want|need)$/);
+  });
+
   test('the version matches package.json', () => {
     expect(config.version).toBe(JSON.parse(read('package.json')).version);
   });
