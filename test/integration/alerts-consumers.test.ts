@@ -230,6 +230,7 @@ describe('consumers in Home Assistant', () => {
       2,
     );
     transcripts.push(evidence);
+    for (const token of [bad, good]) expect(evidence.includes(token)).toBe(false);
     await mkdir('test-results', { recursive: true });
     await writeFile('test-results/alerts-evidence.json', `${evidence}\n`);
     console.log(`[alerts] consumer rejected → notification in ${tookMs} ms`);

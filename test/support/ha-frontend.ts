@@ -14,9 +14,12 @@ import type { Browser, Page } from 'playwright-core';
  * by the system's colour scheme.
  *
  * `/config/general` (Settings → System → General) renders with the test
- * configuration; `/profile/general` stays empty here (its panel element is
- * defined but renders nothing while `recorder/info` answers `unknown_command`:
- * the test Core loads no recorder).
+ * configuration. `/profile/general` does not: its panel element is defined
+ * but stays empty (0×0, nothing in its shadow root); the one failed call the
+ * frontend makes is `recorder/info` (`unknown_command`: the test Core loads
+ * no recorder), unhandled in the page — the likely cause, not confirmed.
+ * Before the harness onboarded Core fully, every page went to
+ * /onboarding.html (test/support/ha-config.ts, writeOnboardingStore).
  */
 export const HA_SETTINGS_PATH = '/config/general';
 
