@@ -14,10 +14,11 @@ import type { Browser, Page } from 'playwright-core';
  * by the system's colour scheme.
  *
  * `/config/general` (Settings → System → General) renders with the test
- * configuration. `/profile/general` does not: its panel element is defined
- * but stays empty (0×0, nothing in its shadow root); the one failed call the
- * frontend makes is `recorder/info` (`unknown_command`: the test Core loads
- * no recorder), unhandled in the page — the likely cause, not confirmed.
+ * configuration. `/profile/general` renders nothing in 2026.11: the profile
+ * panel's router (hass_frontend 20261028.4, ha-panel-profile `routerOptions`)
+ * has the routes dashboard, preferences, localization, browser and security,
+ * and no `general` any more, so no page is chosen (`/profile/security`, the
+ * add-on page's link, is still one).
  * Before the harness onboarded Core fully, every page went to
  * /onboarding.html (test/support/ha-config.ts, writeOnboardingStore).
  */
