@@ -235,6 +235,8 @@ describe('consumers in Home Assistant', () => {
       2,
     );
     transcripts.push(evidence);
+    // Sentences joined from parts end once: no "..".
+    for (const n of watch.notifications.values()) expect(n.message).not.toMatch(/[^.]\.\.(\s|$)/);
     for (const token of [bad, good]) expect(evidence.includes(token)).toBe(false);
     await mkdir('test-results', { recursive: true });
     await writeFile('test-results/alerts-evidence.json', `${evidence}\n`);
