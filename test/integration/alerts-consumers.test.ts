@@ -156,6 +156,14 @@ describe('consumers in Home Assistant', () => {
     const good = addons.secret(await ha.mint(30));
     await putToken(ssm.moto, `${path}/alexa`, bad);
     await putToken(ssm.moto, `${path}/nas`, good);
+    // Left over from an earlier run of the add-on: gone once nas is known again.
+    const leftover = 'ha_token_manager_consumer_nas_expiring';
+    await fetch(`${ha.url}/api/services/persistent_notification/create`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${ha.adminToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ notification_id: leftover, title: 'old', message: 'from before' }),
+    });
+    await waitFor('the leftover notification', () => watch.notifications.has(leftover));
     const addon = await startWithConsumers([
       { name: 'alexa', parameter: `${path}/alexa` },
       { name: 'nas', parameter: `${path}/nas` },
@@ -166,6 +174,7 @@ describe('consumers in Home Assistant', () => {
       60_000,
     );
     await waitForState('binary_sensor.ha_token_manager_consumer_alexa_problem', 'off');
+    await waitFor('the leftover dismissed', () => !watch.notifications.has(leftover), 10_000);
 
     // The add-on may not write the parameter (IAM without ssm:PutParameter):
     // it cannot publish a replacement, so the parameter keeps the dead token.
