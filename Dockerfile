@@ -24,7 +24,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --omit=optional
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev --omit=optional
+# Type declarations (mqtt lists @types/* as dependencies) and mqtt.js's
+# browser bundles (dist/; Node loads build/) are never loaded at run time.
+RUN npm run build && npm prune --omit=dev --omit=optional && rm -rf node_modules/@types node_modules/mqtt/dist
 
 # Run stage: the built program and its production dependencies only.
 FROM ghcr.io/home-assistant/base:3.24

@@ -4,7 +4,7 @@ import type { StatusModel, StatusSnapshot } from '../status/status-model.js';
 import { BusEventDiff } from './bus-events.js';
 import type { CoreApi } from './core-api.js';
 import { credentialView, type ViewOptions } from './credential-view.js';
-import { ADDON_PROBLEM_ENTITY, EntityPublisher, entityStates } from './entities.js';
+import { EntityPublisher, type EntitySink, entityStates } from './entities.js';
 import { desiredNotifications, Notifier } from './notifications.js';
 import { ProblemAges } from './problem-ages.js';
 
@@ -12,9 +12,9 @@ import { ProblemAges } from './problem-ages.js';
 // each change (debounced) and on every check tick it reconciles the
 // notifications and entities with the credential view; events go out as they
 // happen. One sync runs at a time. A failed call is logged once per outage and
-// retried on the next tick; when Core answers again, or the add-on's entity is
-// gone (Core restarted and forgot its state-only entities and notifications),
-// everything is posted again.
+// retried on the next tick; when Core answers again, or Home Assistant
+// restarted and forgot its notifications (the entity sink finds out: a
+// state-only entity gone, or MQTT's birth message), everything is posted again.
 
 export interface AlertsOptions {
   api: CoreApi;
@@ -24,6 +24,8 @@ export interface AlertsOptions {
   /** The `notifications` option: off = entities and events only. */
   notifications: boolean;
   view: Omit<ViewOptions, 'now'>;
+  /** Where the entities go: MQTT discovery (mqtt-entities.ts), else state-only through `api`. */
+  entities?: EntitySink;
   /** The add-on's page in Home Assistant's frontend, for the notifications' link. */
   pageUrl: () => string;
   debounceMs?: number;
@@ -34,7 +36,7 @@ export interface AlertsOptions {
 export class Alerts {
   readonly #o: AlertsOptions;
   readonly #notifier: Notifier;
-  readonly #entities: EntityPublisher;
+  readonly #entities: EntitySink;
   readonly #ages = new ProblemAges();
   #diff: BusEventDiff | undefined;
   #unsubscribe: (() => void) | undefined;
@@ -49,7 +51,7 @@ export class Alerts {
   constructor(options: AlertsOptions) {
     this.#o = options;
     this.#notifier = new Notifier(options.api);
-    this.#entities = new EntityPublisher(options.api);
+    this.#entities = options.entities ?? new EntityPublisher(options.api);
   }
 
   start(): void {
@@ -67,6 +69,18 @@ export class Alerts {
     clearTimeout(this.#debounce);
     clearInterval(this.#tick);
     await Promise.allSettled([this.#running, this.#events]);
+    await this.#entities.stop();
+  }
+
+  /**
+   * Home Assistant started again (MQTT's birth message): it lost its
+   * notifications. The MQTT entities have been sent again by their sink.
+   */
+  homeAssistantRestarted(why: string): void {
+    if (this.#stopped) return;
+    this.#o.log.info(`${why}; posting the notifications again`);
+    this.#notifier.forget();
+    void this.sync();
   }
 
   /** Starts a sync, or asks the one in progress to run once more. */
@@ -99,7 +113,7 @@ export class Alerts {
     if (this.#stopped) return;
     if (!this.#failing) {
       try {
-        if ((await this.#o.api.getState(ADDON_PROBLEM_ENTITY)) === undefined) {
+        if (await this.#entities.lost()) {
           this.#o.log.info(
             'Home Assistant lost the add-on entities (restarted?); posting them again',
           );
@@ -131,13 +145,14 @@ export class Alerts {
     const now = clock.now();
     const credentials = this.#ages.filter(credentialView(snapshot, { ...this.#o.view, now }), now);
     try {
+      // Entities first: by MQTT they do not depend on the Core API answering.
+      await this.#entities.publish(entityStates(snapshot.state, credentials));
       if (this.#o.notifications) {
         await this.#notifier.reconcile(
           desiredNotifications(credentials, this.#o.pageUrl()),
           credentials,
         );
       }
-      await this.#entities.publish(entityStates(snapshot.state, credentials));
       if (this.#failing) log.info('Home Assistant takes alerts again');
       this.#failing = false;
     } catch (error) {

@@ -43,10 +43,20 @@ export class CoreApi {
     return this.#request('POST', `/core/api/states/${entityId}`, { state, attributes });
   }
 
+  /** Removes an entity's state from Core's state machine (APIEntityStateView.delete). */
+  removeState(entityId: string): Promise<unknown> {
+    return this.#request('DELETE', `/core/api/states/${entityId}`);
+  }
+
   /** The entity's state, or undefined when Core does not know it (404). */
-  async getState(entityId: string): Promise<{ state: string } | undefined> {
+  async getState(
+    entityId: string,
+  ): Promise<{ state: string; attributes?: Record<string, unknown> } | undefined> {
     try {
-      return (await this.#request('GET', `/core/api/states/${entityId}`)) as { state: string };
+      return (await this.#request('GET', `/core/api/states/${entityId}`)) as {
+        state: string;
+        attributes?: Record<string, unknown>;
+      };
     } catch (error) {
       if (error instanceof CoreApiError && error.status === 404) return undefined;
       throw error;

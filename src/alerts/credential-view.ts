@@ -245,7 +245,7 @@ function rotationProblem(
       : "The old token is still in use; the consumer is no longer in the options, so press Revoke on the add-on's page when it is not needed, or add it back to rotate it.";
     return {
       kind: 'rotation-failed',
-      message: `The last rotation (${latest.startedAt}) ${latest.state === 'rolled-back' ? 'failed and was rolled back' : 'was given up'}: ${latest.note ?? 'see the add-on log'}. ${next}`,
+      message: `The last rotation (${latest.startedAt}) ${latest.state === 'rolled-back' ? 'failed and was rolled back' : 'was given up'}: ${(latest.note ?? 'see the add-on log').replace(/\.$/, '')}. ${next}`,
     };
   }
   const stuck = records.find(

@@ -44,8 +44,13 @@ export class Notifier {
   readonly #api: CoreApi;
   /** What Home Assistant shows, as far as this process knows: id → message. */
   readonly #shown = new Map<string, string>();
-  /** False until the first reconcile, and after Core restarted: then unknown notifications are dismissed too. */
-  #known = false;
+  /**
+   * Credentials whose every possible notification was looked at since the
+   * start (or since Core restarted). A credential that appears later — the
+   * consumers are reported after the first reconcile — is swept when it
+   * appears: a notification from before a restart of the add-on may still show.
+   */
+  readonly #swept = new Set<string>();
 
   constructor(api: CoreApi) {
     this.#api = api;
@@ -54,7 +59,7 @@ export class Notifier {
   /** Home Assistant forgot what it showed (a restart): show everything again. */
   forget(): void {
     this.#shown.clear();
-    this.#known = false;
+    this.#swept.clear();
   }
 
   async reconcile(
@@ -72,15 +77,16 @@ export class Notifier {
     }
     const wanted = new Set(desired.map((n) => n.id));
     // At start a notification from before a restart of the add-on may still
-    // show: dismiss every id a current credential could have.
-    const candidates = this.#known
-      ? [...this.#shown.keys()]
-      : credentials.flatMap((c) => PROBLEM_KINDS.map((k) => notificationId(c.id, k)));
+    // show: dismiss every id a credential not swept yet could have.
+    const candidates = new Set(this.#shown.keys());
+    for (const c of credentials)
+      if (!this.#swept.has(c.id))
+        for (const k of PROBLEM_KINDS) candidates.add(notificationId(c.id, k));
     for (const id of candidates) {
       if (wanted.has(id)) continue;
       await this.#api.callService('persistent_notification', 'dismiss', { notification_id: id });
       this.#shown.delete(id);
     }
-    this.#known = true;
+    for (const c of credentials) this.#swept.add(c.id);
   }
 }

@@ -6,9 +6,14 @@ import type { StatusModel } from '../status/status-model.js';
 import { Alerts } from './alerts.js';
 import { CoreApi } from './core-api.js';
 import { EXPIRY_WARNING_DAYS, type ViewOptions } from './credential-view.js';
+import { removeStateOnly } from './entities.js';
+import { MqttEntities } from './mqtt-entities.js';
+import { lookUpMqtt } from './mqtt-service.js';
 
 // Builds the alerts (docs/alerts.md) from the options and the Supervisor's
-// address, and finds the add-on's page for the notifications' links.
+// address: finds the add-on's page for the notifications' links, and whether
+// the entities go by MQTT discovery (the Supervisor offers a broker) or
+// state-only through the Core API.
 
 /** The slug in config.yaml; installed from a repository the Supervisor prefixes it (`1a2b3c4d_…`). */
 const CONFIG_SLUG = 'ha_token_manager';
@@ -35,6 +40,8 @@ export interface AlertsSetup {
   clock: Clock;
   timezone: string | undefined;
   checkMs?: number;
+  /** Says on the page how the entities go, once it is known. */
+  describe?: (entities: string) => void;
 }
 
 /** The thresholds of the credential view for these options. */
@@ -51,26 +58,22 @@ export function viewOptions(
   };
 }
 
-export function startAlerts(s: AlertsSetup): Alerts {
+/** What main.ts holds of the running alerts. */
+export interface StartedAlerts {
+  stop(): Promise<void>;
+}
+
+export function startAlerts(s: AlertsSetup): StartedAlerts {
   const api = new CoreApi({ supervisorUrl: s.supervisorUrl, token: s.supervisorToken });
   let slug = CONFIG_SLUG;
+  let version: string | undefined;
   let coreVersion: string | undefined;
-  const alerts = new Alerts({
-    api,
-    status: s.status,
-    log: s.log,
-    clock: s.clock,
-    notifications: s.config.notifications,
-    view: viewOptions(s.config, s.timezone),
-    // Home Assistant's frontend route for an add-on's ingress panel.
-    pageUrl: () => panelPath(slug, coreVersion),
-    checkMs: s.checkMs,
-  });
-  // The real slug and Core's version, before the first notification if the Supervisor answers quickly.
-  const slugKnown = api
+  // The real slug and the add-on's version, before the first notification if the Supervisor answers quickly.
+  const selfKnown = api
     .supervisor('/addons/self/info')
     .then((info) => {
       if (typeof info.slug === 'string' && /^[a-z0-9_]+$/.test(info.slug)) slug = info.slug;
+      if (typeof info.version === 'string') version = info.version;
     })
     .catch((error) =>
       s.log.warning(`Could not ask the Supervisor for the add-on's slug; links use ${slug}`, error),
@@ -81,7 +84,50 @@ export function startAlerts(s: AlertsSetup): Alerts {
       coreVersion = config.version;
     })
     .catch(() => undefined); // Core is down: the alerts loop reports it, the link uses the older form.
-  void Promise.all([slugKnown, versionKnown]).finally(() => alerts.start());
+  const mqttKnown = lookUpMqtt({ supervisorUrl: s.supervisorUrl, token: s.supervisorToken });
+  let alerts: Alerts | undefined;
+  let stopped = false;
+  void Promise.all([selfKnown, versionKnown, mqttKnown]).then(([, , mqtt]) => {
+    if (stopped) return;
+    let entities: MqttEntities | undefined;
+    if (mqtt.kind === 'broker') {
+      s.log.info(
+        `MQTT broker offered by the Supervisor (${mqtt.broker.host}:${mqtt.broker.port}); entities are published by MQTT discovery`,
+      );
+      s.describe?.('Entities by MQTT discovery.');
+      entities = new MqttEntities({
+        broker: mqtt.broker,
+        log: s.log.child('mqtt'),
+        info: { version },
+        onHomeAssistantStarted: (why) => alerts?.homeAssistantRestarted(why),
+        beforeDiscovery: (states) => removeStateOnly(api, states),
+      });
+    } else {
+      s.log.info(
+        `No MQTT broker offered by the Supervisor (${mqtt.reason}); entities are posted as state-only entities`,
+      );
+      s.describe?.(`Entities are state-only (no MQTT broker offered: ${mqtt.reason}).`);
+    }
+    alerts = new Alerts({
+      api,
+      status: s.status,
+      log: s.log,
+      clock: s.clock,
+      notifications: s.config.notifications,
+      view: viewOptions(s.config, s.timezone),
+      entities,
+      // Home Assistant's frontend route for an add-on's ingress panel.
+      pageUrl: () => panelPath(slug, coreVersion),
+      checkMs: s.checkMs,
+    });
+    alerts.start();
+  });
   if (!s.config.notifications) s.log.info('Notifications in Home Assistant are off (option)');
-  return alerts;
+  return {
+    stop: async () => {
+      // Still asking the Supervisor: nothing is started once it answers.
+      stopped = true;
+      await alerts?.stop();
+    },
+  };
 }

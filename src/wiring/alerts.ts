@@ -1,6 +1,5 @@
-import type { Alerts } from '../alerts/alerts.js';
 import { HistoryRecorder } from '../alerts/history.js';
-import { startAlerts, viewOptions } from '../alerts/start.js';
+import { type StartedAlerts, startAlerts, viewOptions } from '../alerts/start.js';
 import { systemClock } from '../clock.js';
 import type { PageExtras } from '../http/page/extras.js';
 import type { Logger } from '../log.js';
@@ -23,7 +22,7 @@ export interface AlertsEnv {
 export interface AlertsWork {
   history: HistoryRecorder;
   /** Undefined standalone: no Supervisor to reach Home Assistant through. */
-  alerts: Alerts | undefined;
+  alerts: StartedAlerts | undefined;
 }
 
 export async function wireAlerts(
@@ -54,6 +53,9 @@ export async function wireAlerts(
     clock: systemClock,
     timezone: env.timezone,
     checkMs: env.alertsCheckMs,
+    describe: (entities) => {
+      page.alerts = `${page.alerts ?? ''} ${entities}`.trim();
+    },
   });
   return { history, alerts };
 }

@@ -14,6 +14,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
+import { NO_SUPERVISOR } from '../support/addon.js';
 import { addonNode } from '../support/addon-node.js';
 import { useAddons } from '../support/addon-session.js';
 import { freePort, waitFor } from '../support/ports.js';
@@ -95,6 +96,8 @@ async function startLikeRunSh(
     env: {
       PATH: process.env.PATH ?? '',
       SUPERVISOR_TOKEN: addons.secret('supervisor-token-for-packaging-test'),
+      // Never the real default (http://supervisor) from a test: nothing listens here.
+      SUPERVISOR_URL: NO_SUPERVISOR,
       OPTIONS_FILE: join(dir, 'options.json'),
       DATA_DIR: dir,
       PORT: String(port),

@@ -7,6 +7,9 @@ import type { StatusSnapshot } from '../../src/status/status-model.js';
 import { addonNode, addonNodeVersion } from './addon-node.js';
 import { freePort, waitFor } from './ports.js';
 
+/** A loopback address where nothing listens: the Supervisor for tests that have no stand-in. */
+export const NO_SUPERVISOR = 'http://127.0.0.1:1';
+
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
 export interface AddonOptions {
@@ -70,6 +73,12 @@ export class Addon {
         PORT: String(port),
         HOST: '127.0.0.1',
         ...o.env,
+        // With a SUPERVISOR_TOKEN the add-on talks to the Supervisor, by default at
+        // http://supervisor — never from a test (loopback only): a test that gives no
+        // stand-in gets a loopback address where nothing listens.
+        ...(o.env?.SUPERVISOR_TOKEN && !o.env.SUPERVISOR_URL
+          ? { SUPERVISOR_URL: NO_SUPERVISOR }
+          : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -21,6 +21,8 @@ export class SupervisorStandIn {
   readonly url: string;
   readonly addonToken: string;
   readonly slug = 'local_ha_token_manager';
+  /** The installed version, as `/addons/self/info` reports it (supervisor/api/addons.py ATTR_VERSION). */
+  readonly version = '0.1.0';
   /** Every request that reached Core through the proxy: method, path and body. */
   readonly forwarded: string[] = [];
   /** Requests the proxy refused with 401. */
@@ -60,9 +62,12 @@ export class SupervisorStandIn {
     }
     const url = new URL(req.url ?? '/', 'http://stand-in');
     if (req.method === 'GET' && url.pathname === '/addons/self/info') {
-      res
-        .writeHead(200, { 'Content-Type': 'application/json' })
-        .end(JSON.stringify({ result: 'ok', data: { slug: this.slug, name: 'HA Token Manager' } }));
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(
+        JSON.stringify({
+          result: 'ok',
+          data: { slug: this.slug, name: 'HA Token Manager', version: this.version },
+        }),
+      );
       return;
     }
     if (req.method === 'GET' && url.pathname === '/services/mqtt') {

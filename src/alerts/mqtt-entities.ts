@@ -1,0 +1,206 @@
+import { randomBytes } from 'node:crypto';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from '../log.js';
+import type { EntitySink, EntityState } from './entities.js';
+import {
+  AVAILABILITY_TOPIC,
+  BIRTH_TOPIC,
+  CONFIG_FILTER,
+  type DiscoveryInfo,
+  discoveryMessages,
+} from './mqtt-discovery.js';
+import { brokerUrl, type MqttBroker } from './mqtt-service.js';
+
+// The entities by MQTT discovery (docs/alerts.md, "Entities"), over one
+// connection to the broker the Supervisor hands out. mqtt.js reconnects by
+// itself; after every (re)connect the add-on says `online` (its last will says
+// `offline`, so Home Assistant shows the entities unavailable when the add-on
+// is gone) and publishes every config and state again: a broker without
+// persistence may have lost them. In between, only what changed is sent.
+// Home Assistant's birth message (`homeassistant/status` `online`) means it
+// started again: configs and states go out again, and the alerts loop is told,
+// since Home Assistant lost its persistent notifications too (also after an
+// outage of the broker connection: a birth message may have been missed). Publishing never
+// waits for the broker: while it is away the newest entities wait here, and
+// the notifications go on through the Core API.
+
+export interface MqttEntitiesOptions {
+  broker: MqttBroker;
+  log: Logger;
+  info: DiscoveryInfo;
+  /**
+   * Home Assistant started again (its birth message), or may have while the
+   * broker was away (the birth message was missed): its notifications are gone.
+   */
+  onHomeAssistantStarted: (why: string) => void;
+  /** Before an entity's first config from this process: clears a state-only entity of the same id (entities.ts removeStateOnly). */
+  beforeDiscovery?: (states: readonly EntityState[]) => Promise<void>;
+  /** mqtt.js's connect; tests may wrap it. */
+  connect?: (url: string, options: IClientOptions) => MqttClient;
+  reconnectMs?: number;
+}
+
+export class MqttEntities implements EntitySink {
+  readonly #o: MqttEntitiesOptions;
+  readonly #client: MqttClient;
+  /** Topic → the retained payload last sent on this connection. */
+  readonly #sent = new Map<string, string>();
+  /** Our retained discovery configs the broker holds (possibly from before this process). */
+  readonly #retained = new Set<string>();
+  #wanted: Map<string, string> | undefined;
+  #states: readonly EntityState[] = [];
+  /** Entity ids whose config this process has sent (or is about to). */
+  readonly #introduced = new Set<string>();
+  #queue: Promise<void> = Promise.resolve();
+  #outage = false;
+  #stopped = false;
+
+  constructor(o: MqttEntitiesOptions) {
+    this.#o = o;
+    const { broker } = o;
+    this.#client = (o.connect ?? mqtt.connect)(brokerUrl(broker), {
+      clientId: `ha_token_manager_${randomBytes(4).toString('hex')}`,
+      username: broker.username,
+      password: broker.password,
+      // Protocol 3.1 is MQIsdp version 3 (the Supervisor's services/modules/mqtt.py offers 3.1 and 3.1.1).
+      ...(broker.protocol === '3.1'
+        ? { protocolId: 'MQIsdp' as const, protocolVersion: 3 as const }
+        : { protocolVersion: 4 as const }),
+      clean: true,
+      // Subscriptions are made again on each connect (below), in order with the republishing.
+      resubscribe: false,
+      // A message for a broker that is away fails at once instead of piling up: all is sent again on connect.
+      queueQoSZero: false,
+      reconnectPeriod: o.reconnectMs ?? 5_000,
+      // The broker add-on may still be starting, or restarting with new users: keep trying.
+      reconnectOnConnackError: true,
+      connectTimeout: 10_000,
+      will: { topic: AVAILABILITY_TOPIC, payload: Buffer.from('offline'), qos: 1, retain: true },
+    });
+    this.#client.on('connect', () => void this.#connected());
+    this.#client.on('error', (error) => this.#lost(error));
+    this.#client.on('close', () => this.#lost(undefined));
+    this.#client.on('message', (topic, payload) => this.#message(topic, payload.toString()));
+  }
+
+  publish(states: readonly EntityState[]): Promise<void> {
+    this.#wanted = discoveryMessages(states, this.#o.info);
+    this.#states = states;
+    return this.#flush();
+  }
+
+  forget(): void {
+    this.#sent.clear();
+  }
+
+  /** A restart is reported by Home Assistant's birth message, not found by looking. */
+  async lost(): Promise<boolean> {
+    return false;
+  }
+
+  /** Says `offline` (as the last will would) and disconnects. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    await this.#queue;
+    if (this.#client.connected) {
+      await this.#client
+        .publishAsync(AVAILABILITY_TOPIC, 'offline', { qos: 0, retain: true })
+        .catch(() => undefined);
+    }
+    await this.#client.endAsync();
+  }
+
+  /** Resolves when what was asked for so far has been sent (or could not be). */
+  settled(): Promise<void> {
+    return this.#queue;
+  }
+
+  async #connected(): Promise<void> {
+    if (this.#stopped) return;
+    const { broker, log } = this.#o;
+    const after = this.#outage;
+    if (after) log.info(`MQTT broker at ${broker.host}:${broker.port} is back`);
+    else log.info(`Connected to the MQTT broker at ${broker.host}:${broker.port}`);
+    this.#outage = false;
+    this.forget();
+    try {
+      // QoS 0 here and below: a message lost with the connection is sent again on the next connect.
+      await this.#client.publishAsync(AVAILABILITY_TOPIC, 'online', { qos: 0, retain: true });
+      await this.#client.subscribeAsync([BIRTH_TOPIC, CONFIG_FILTER], { qos: 0 });
+    } catch (error) {
+      this.#lost(error);
+      return;
+    }
+    await this.#flush();
+    // A birth message sent while we were away was missed.
+    if (after)
+      this.#o.onHomeAssistantStarted('Home Assistant may have restarted while the broker was away');
+  }
+
+  #lost(error: unknown): void {
+    if (this.#stopped) return;
+    const { broker, log } = this.#o;
+    if (this.#client.connected) {
+      // Still connected (e.g. a message the broker refused): not an outage.
+      log.warning('Could not publish to the MQTT broker; retrying with the next change', error);
+      this.forget();
+      return;
+    }
+    if (this.#outage) return;
+    this.#outage = true;
+    log.warning(
+      `MQTT broker at ${broker.host}:${broker.port} not connected; entities wait until it is back`,
+      error,
+    );
+  }
+
+  #message(topic: string, payload: string): void {
+    if (topic === BIRTH_TOPIC) {
+      if (payload !== 'online') return;
+      this.forget();
+      void this.#flush();
+      // Its persistent notifications are gone: the alerts loop posts them again.
+      this.#o.onHomeAssistantStarted('Home Assistant started again');
+      return;
+    }
+    // One of our retained configs (maybe from before a restart of the add-on):
+    // removed below if no credential needs it any more.
+    if (payload === '') this.#retained.delete(topic);
+    else this.#retained.add(topic);
+    if (this.#wanted && !this.#wanted.has(topic)) void this.#flush();
+  }
+
+  /** One send at a time, in order; errors are logged by the outage handling, not thrown. */
+  #flush(): Promise<void> {
+    this.#queue = this.#queue.then(() => this.#send()).catch((error) => this.#lost(error));
+    return this.#queue;
+  }
+
+  async #send(): Promise<void> {
+    const wanted = this.#wanted;
+    if (!wanted || !this.#client.connected || this.#stopped) return;
+    const fresh = this.#states.filter((s) => !this.#introduced.has(s.entityId));
+    if (fresh.length > 0 && this.#o.beforeDiscovery) {
+      await this.#o
+        .beforeDiscovery(fresh)
+        .catch((error) =>
+          this.#o.log.warning('Could not look for state-only entities left from before', error),
+        );
+    }
+    for (const s of fresh) this.#introduced.add(s.entityId);
+    for (const [topic, payload] of wanted) {
+      if (this.#sent.get(topic) === payload) continue;
+      await this.#client.publishAsync(topic, payload, { qos: 0, retain: true });
+      this.#sent.set(topic, payload);
+    }
+    // An empty retained message removes the retained one, and with a config the entity.
+    const gone = new Set([...this.#sent.keys(), ...this.#retained]);
+    for (const topic of gone) {
+      if (wanted.has(topic)) continue;
+      await this.#client.publishAsync(topic, '', { qos: 0, retain: true });
+      this.#sent.delete(topic);
+      this.#retained.delete(topic);
+    }
+  }
+}

@@ -1,0 +1,295 @@
+import { createServer as createHttpServer } from 'node:http';
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { ManagedCredential } from '../../src/alerts/credential-view.js';
+import { EntityPublisher, entityStates } from '../../src/alerts/entities.js';
+import { discoveryMessages } from '../../src/alerts/mqtt-discovery.js';
+import { MqttEntities } from '../../src/alerts/mqtt-entities.js';
+import { lookUpMqtt, type MqttBroker } from '../../src/alerts/mqtt-service.js';
+import { redact } from '../../src/log.js';
+import { memoryLogger } from '../support/fakes.js';
+import { Mosquitto } from '../support/mosquitto.js';
+import { waitFor } from '../support/ports.js';
+
+// The MQTT way for the entities: the discovery mapping (pure), the
+// Supervisor's answer, and the publisher against Debian's mosquitto (real)
+// behind a loopback proxy that can cut the connection on cue.
+
+const addon: ManagedCredential = {
+  id: 'addon',
+  name: "Add-on's token",
+  state: 'ok',
+  problems: [],
+  masked: '••••x9Qk',
+  expiresAt: '2027-01-01T00:00:00.000Z',
+};
+const consumer: ManagedCredential = {
+  id: 'consumer:alexa',
+  name: 'alexa',
+  state: 'rejected',
+  problems: [{ kind: 'rejected', message: 'Rejected; put a new token into SSM.' }],
+  masked: '••••AbCd',
+};
+
+describe('the discovery mapping', () => {
+  test('one retained config per entity with unique id and entity id, a device per credential via the add-on’s device, one state JSON per device', () => {
+    const messages = discoveryMessages(entityStates('connected', [addon, consumer]), {
+      version: '0.1.0',
+    });
+    const config = JSON.parse(
+      messages.get('homeassistant/binary_sensor/ha_token_manager/consumer_alexa_problem/config') ??
+        '{}',
+    );
+    expect(config).toMatchObject({
+      name: 'Problem',
+      unique_id: 'ha_token_manager_consumer_alexa_problem',
+      default_entity_id: 'binary_sensor.ha_token_manager_consumer_alexa_problem',
+      object_id: 'ha_token_manager_consumer_alexa_problem',
+      device_class: 'problem',
+      state_topic: 'ha_token_manager/consumer_alexa/state',
+      value_template: '{{ value_json.problem.state }}',
+      payload_on: 'on',
+      payload_off: 'off',
+      availability_topic: 'ha_token_manager/availability',
+      device: {
+        identifiers: ['ha_token_manager_consumer_alexa'],
+        name: 'alexa',
+        manufacturer: 'HA Token Manager',
+        model: 'Consumer token',
+        sw_version: '0.1.0',
+        via_device: 'ha_token_manager',
+      },
+    });
+    const whole = JSON.parse(
+      messages.get('homeassistant/sensor/ha_token_manager/state/config') ?? '{}',
+    );
+    expect(whole.device).toEqual({
+      identifiers: ['ha_token_manager'],
+      name: 'HA Token Manager',
+      manufacturer: 'HA Token Manager',
+      model: 'Home Assistant add-on',
+      sw_version: '0.1.0',
+    });
+    const state = JSON.parse(messages.get('ha_token_manager/addon/state') ?? '{}');
+    expect(state.problem).toEqual({
+      state: 'off',
+      attributes: { problems: [], credential: 'addon', token: '••••x9Qk' },
+    });
+    // Unknown is Home Assistant's `None` (components/mqtt PAYLOAD_NONE), not the text "unknown".
+    expect(state.last_rotated.state).toBeNull();
+    expect(state.expires.state).toBe('2027-01-01T00:00:00.000Z');
+    // 2 + 5 + 5 configs, and 3 state topics.
+    expect(messages.size).toBe(15);
+  });
+
+  test('the state-only way reads the same model: same ids, the names it always had', async () => {
+    const states = entityStates('connected', [addon]);
+    const posted: [string, string, Record<string, unknown>][] = [];
+    const api = {
+      setState: async (id: string, s: string, attributes: Record<string, unknown>) => {
+        posted.push([id, s, attributes]);
+      },
+    };
+    await new EntityPublisher(api as never).publish(states);
+    expect(posted.map(([id]) => id)).toEqual(states.map((s) => s.entityId));
+    expect(posted[2]).toEqual([
+      'binary_sensor.ha_token_manager_addon_problem',
+      'off',
+      {
+        friendly_name: "Add-on's token problem",
+        device_class: 'problem',
+        problems: [],
+        credential: 'addon',
+        token: '••••x9Qk',
+      },
+    ]);
+  });
+});
+
+describe("the Supervisor's mqtt service", () => {
+  let server: ReturnType<typeof createHttpServer>;
+  let url: string;
+  let answer: { status: number; body: unknown } = { status: 200, body: {} };
+  beforeAll(async () => {
+    server = createHttpServer((req, res) => {
+      const ok = req.url === '/services/mqtt' && req.headers.authorization === 'Bearer sv-token';
+      res
+        .writeHead(ok ? answer.status : 401, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify(ok ? answer.body : {}));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  test('200: the broker, its password registered as a secret; 400 and 403: why not; unreachable: says so', async () => {
+    answer = {
+      status: 200,
+      body: {
+        result: 'ok',
+        data: {
+          host: 'core-mosquitto',
+          port: 1883,
+          ssl: false,
+          protocol: '3.1.1',
+          username: 'addons',
+          password: 'Broker-Password-1234',
+          addon: 'core_mosquitto',
+        },
+      },
+    };
+    const found = await lookUpMqtt({ supervisorUrl: url, token: 'sv-token' });
+    expect(found).toEqual({
+      kind: 'broker',
+      broker: {
+        host: 'core-mosquitto',
+        port: 1883,
+        ssl: false,
+        protocol: '3.1.1',
+        username: 'addons',
+        password: 'Broker-Password-1234',
+      },
+    });
+    expect(redact('connect with Broker-Password-1234')).not.toContain('Broker-Password-1234');
+
+    answer = { status: 400, body: { result: 'error', message: 'Service not enabled' } };
+    expect(await lookUpMqtt({ supervisorUrl: url, token: 'sv-token' })).toEqual({
+      kind: 'none',
+      reason: '400 Service not enabled',
+    });
+    answer = { status: 403, body: { result: 'error', message: 'No access to mqtt service!' } };
+    expect(await lookUpMqtt({ supervisorUrl: url, token: 'sv-token' })).toEqual({
+      kind: 'none',
+      reason: '403 No access to mqtt service!',
+    });
+    expect(await lookUpMqtt({ supervisorUrl: 'http://127.0.0.1:1', token: 'x' })).toEqual({
+      kind: 'none',
+      reason: 'the Supervisor could not be reached',
+    });
+  });
+});
+
+/** A loopback TCP proxy in front of the broker that can cut every connection and refuse new ones. */
+class CutProxy {
+  refuse = false;
+  refused = 0;
+  readonly sockets = new Set<Socket>();
+  private constructor(
+    readonly server: Server,
+    readonly port: number,
+  ) {}
+  static async start(target: number): Promise<CutProxy> {
+    let proxy: CutProxy | undefined;
+    const server = createServer((client) => {
+      if (proxy?.refuse) {
+        if (proxy) proxy.refused++;
+        return void client.destroy();
+      }
+      const upstream = connect(target, '127.0.0.1');
+      for (const s of [client, upstream]) {
+        proxy?.sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => proxy?.sockets.delete(s));
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    proxy = new CutProxy(server, (server.address() as AddressInfo).port);
+    return proxy;
+  }
+  cut(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+  close(): Promise<void> {
+    this.cut();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+describe('the MQTT publisher against mosquitto', () => {
+  let mosquitto: Mosquitto;
+  let proxy: CutProxy;
+  let spy: MqttClient;
+  /** Every message the spy saw, `topic payload`, retained or not. */
+  const seen: string[] = [];
+  beforeAll(async () => {
+    mosquitto = await Mosquitto.start();
+    proxy = await CutProxy.start(mosquitto.broker.port);
+    const { host, port, username, password } = mosquitto.broker;
+    spy = await mqtt.connectAsync(`mqtt://${host}:${port}`, { username, password });
+    spy.on('message', (topic, payload) => seen.push(`${topic} ${payload.toString()}`));
+    await spy.subscribeAsync(['ha_token_manager/#', 'homeassistant/+/ha_token_manager/+/config']);
+  }, 60_000);
+  afterAll(async () => {
+    await spy?.endAsync();
+    await proxy?.close();
+    await mosquitto?.stop();
+  });
+
+  test('online, configs and states; only changes; a credential gone is removed, also one retained from before; birth re-sends and tells the alerts; an outage is logged once; offline on stop', async () => {
+    const broker: MqttBroker = {
+      ...mosquitto.broker,
+      port: proxy.port,
+      ssl: false,
+      protocol: '3.1.1',
+    };
+    // A config a previous run left for a consumer that is no longer configured.
+    const leftover = 'homeassistant/sensor/ha_token_manager/consumer_old_state/config';
+    await spy.publishAsync(leftover, '{"name":"State"}', { retain: true });
+    const { log, lines } = memoryLogger();
+    let births = 0;
+    const sink = new MqttEntities({
+      broker,
+      log,
+      info: { version: '0.1.0' },
+      onHomeAssistantStarted: (why) => {
+        births++;
+        lines.push(`resync: ${why}`);
+      },
+      reconnectMs: 200,
+    });
+    const count = (topic: string) => seen.filter((m) => m.startsWith(`${topic} `)).length;
+    const consumerConfig =
+      'homeassistant/binary_sensor/ha_token_manager/consumer_alexa_problem/config';
+    await waitFor('online', () => seen.includes('ha_token_manager/availability online'));
+
+    await sink.publish(entityStates('connected', [addon, consumer]));
+    await waitFor('the consumer config', () => count(consumerConfig) === 1);
+    await waitFor('the leftover removed', () => seen.includes(`${leftover} `));
+    await sink.publish(entityStates('connected', [addon, consumer]));
+    await sink.settled();
+
+    await sink.publish(entityStates('connected', [addon]));
+    await waitFor('the consumer removed', () => seen.includes(`${consumerConfig} `));
+    // Nothing unchanged was sent twice.
+    expect(count('homeassistant/sensor/ha_token_manager/addon_state/config')).toBe(1);
+    expect(count(consumerConfig)).toBe(2);
+
+    await spy.publishAsync('homeassistant/status', 'online');
+    await waitFor('the birth handled', () => births === 1);
+    await waitFor(
+      'configs again',
+      () => count('homeassistant/sensor/ha_token_manager/addon_state/config') === 2,
+    );
+
+    proxy.refuse = true;
+    proxy.cut();
+    await waitFor('the outage logged', () => lines.some((l) => l.includes('not connected')));
+    await sink.publish(entityStates('unauthorized', [addon])); // waits here, does not block
+    const refused = proxy.refused;
+    await waitFor('three more attempts', () => proxy.refused >= refused + 3);
+    proxy.refuse = false;
+    await waitFor('back', () => lines.some((l) => l.includes('is back')));
+    await waitFor('the newest state sent', () =>
+      seen.some((m) => m.startsWith('ha_token_manager/state ') && m.includes('"unauthorized"')),
+    );
+    expect(lines.filter((l) => l.includes('not connected'))).toHaveLength(1);
+    // A birth message may have been missed while away: the notifications are posted again.
+    await waitFor('the alerts told', () => births === 2);
+
+    await sink.stop();
+    await waitFor('offline', () => seen.at(-1) === 'ha_token_manager/availability offline');
+    expect(lines.join('\n')).not.toContain(mosquitto.broker.password);
+  });
+});
