@@ -44,6 +44,15 @@ export function registerSecret(value: string, owner?: object): void {
   }
 }
 
+/**
+ * The secrets the environment hands the add-on: `SUPERVISOR_TOKEN` (the way
+ * into the Supervisor and the Core API, docs/alerts.md). Called first thing
+ * in main, before anything can log.
+ */
+export function registerEnvironmentSecrets(env: NodeJS.ProcessEnv): void {
+  if (env.SUPERVISOR_TOKEN) registerSecret(env.SUPERVISOR_TOKEN);
+}
+
 /** How many values are registered now: for tests that check they are let go. */
 export function registeredSecretCount(): number {
   return secrets.size;

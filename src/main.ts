@@ -7,8 +7,8 @@ import { flushPrivateFiles } from './files.js';
 import { createApp } from './http/app.js';
 import type { PageExtras } from './http/page/extras.js';
 import { iamPolicy } from './http/page/iam-policy.js';
-import { createLogger } from './log.js';
-import { loadOptions } from './options.js';
+import { createLogger, registerEnvironmentSecrets } from './log.js';
+import { type Config, loadOptions } from './options.js';
 import { StatusModel } from './status/status-model.js';
 import { type AlertsWork, wireAlerts } from './wiring/alerts.js';
 import { type CredentialWork, startCredentialWork } from './wiring/credential-work.js';
@@ -41,6 +41,7 @@ interface Env {
 }
 
 function readEnv(env: NodeJS.ProcessEnv): Env {
+  registerEnvironmentSecrets(env);
   const supervised = Boolean(env.SUPERVISOR_TOKEN);
   return {
     optionsFile: env.OPTIONS_FILE ?? '/data/options.json',
@@ -58,6 +59,18 @@ function readEnv(env: NodeJS.ProcessEnv): Env {
     timezone: env.TZ || undefined,
     allowedHosts: (env.ALLOWED_HOSTS ?? '').split(','),
   };
+}
+
+/** The page's IAM policy for what the options make the add-on call (DOCS.md, "IAM policies"). */
+function policyFor(config: Config): string | undefined {
+  const region = config.ssm?.region ?? config.aws?.region;
+  if (region === undefined) return undefined;
+  return iamPolicy({
+    region,
+    parameter: config.tokenSource === 'ssm' ? config.ssm?.parameter : undefined,
+    consumers: config.consumers.map((c) => c.parameter),
+    kmsKeyId: config.rotation.kmsKeyId,
+  });
 }
 
 function notRunning() {
@@ -161,11 +174,7 @@ async function main(): Promise<void> {
       `Token source: ${options.config.tokenSource}; Home Assistant at ${options.config.homeAssistantUrl}`,
     );
     alerts = await wireAlerts(env, options.config, status, log, page);
-    if (options.config.ssm)
-      page.iamPolicy = iamPolicy(
-        options.config.ssm,
-        options.config.rotation.schedule !== undefined,
-      );
+    page.iamPolicy = policyFor(options.config);
     work = await startCredentialWork(options.config, env.dataDir, status, log, env.timezone);
   } else {
     for (const problem of options.problems) log.error(`Option problem: ${problem}`);

@@ -4,9 +4,11 @@ import { credentialName } from './credential-view.js';
 // Events for Home Assistant's event bus, found by comparing one status
 // snapshot with the next: `issued` (rotation minted a token), `rotated` (the
 // new token went into use), `revoked` (a token was revoked: the replaced one
-// after the grace period, or a minted one rolled back), `rejected` (Home
-// Assistant refused a token). Each names the credential and carries masked
-// tokens only. What was there when watching began is not reported.
+// after the grace period, a minted one rolled back — as the journal's record
+// says, `revoked` — or a consumer's by the Revoke button), `rejected` (Home
+// Assistant refused a token). The last two come from event lines that carry a
+// `bus` signal, not from their words. Each names the credential and carries
+// masked tokens only. What was there when watching began is not reported.
 
 export type BusEventKind = 'issued' | 'rotated' | 'revoked' | 'rejected';
 
@@ -14,9 +16,6 @@ export interface BusEvent {
   type: `ha_token_manager_${BusEventKind}`;
   data: { credential: string; name: string; token?: string; replaced?: string };
 }
-
-/** The token manager's event line on a rejection (src/tokens/token-manager.ts, reject()). */
-const REJECTED = /^Home Assistant rejected token (••••[A-Za-z0-9_-]{0,4})/;
 
 export class BusEventDiff {
   /** clientName → the journal state and whether a minted token was seen. */
@@ -49,21 +48,24 @@ export class BusEventDiff {
           type: 'ha_token_manager_rotated',
           data: { ...data, token: r.minted, replaced: r.replaced },
         });
-      if (r.state === 'done' && before?.state !== 'done' && r.replaced)
-        out.push({ type: 'ha_token_manager_revoked', data: { ...data, token: r.replaced } });
-      if (r.state === 'rolled-back' && before?.state !== 'rolled-back' && r.minted)
-        out.push({ type: 'ha_token_manager_revoked', data: { ...data, token: r.minted } });
+      // Only what the record says was revoked: a foreign token, or one the
+      // parameter holds again, reaches `done`/`abandoned` without it (src/rotation/recovery.ts).
+      if (r.revoked && r.state !== before?.state)
+        out.push({ type: 'ha_token_manager_revoked', data: { ...data, token: r.revoked } });
     }
     // The ring is newest first; report oldest first.
     for (const e of [...s.events].reverse()) {
       const key = `${e.at}\u0000${e.source}\u0000${e.message}`;
       if (this.#seenEvents.has(key)) continue;
       this.#seenEvents.add(key);
-      const match = e.source === 'token' ? REJECTED.exec(e.message) : null;
-      if (primed && match)
+      if (primed && e.bus)
         out.push({
-          type: 'ha_token_manager_rejected',
-          data: { credential: 'addon', name: credentialName('addon'), token: match[1] },
+          type: `ha_token_manager_${e.bus.kind}`,
+          data: {
+            credential: e.bus.credential,
+            name: credentialName(e.bus.credential),
+            token: e.bus.token,
+          },
         });
     }
     // A consumer's token Home Assistant refused: its state turns `rejected`.

@@ -62,18 +62,15 @@ export function credentialName(id: string): string {
 function addonCredential(s: StatusSnapshot, o: ViewOptions): ManagedCredential {
   const problems: CredentialProblem[] = [];
   const token = s.token;
-  // The state can pass through `connecting`/`disconnected` while the add-on
-  // looks for a new token; the token manager's "Rejected by Home Assistant"
-  // stays until a new token is adopted, so the problem does not flap.
-  const rejected =
-    s.state === 'unauthorized' ||
-    (token?.lastError?.startsWith('Rejected by Home Assistant') === true &&
-      s.state !== 'connected' &&
-      s.state !== 'degraded');
+  // The token manager's flag, not its words: it stays set while the add-on
+  // reconnects or a fallback stands in, until the source gives a token Home
+  // Assistant accepts (src/tokens/token-manager.ts).
+  const held = token?.sourceHoldsRejected;
+  const rejected = s.state === 'unauthorized' || held !== undefined;
   if (rejected) {
     problems.push({
       kind: 'rejected',
-      message: `Home Assistant rejected the add-on's token ${token?.masked ?? ''}, and ${token?.sourceDescription ?? 'its source'} still holds it. Create a new long-lived token and put it there.`,
+      message: `Home Assistant rejected the add-on's token ${held ?? token?.masked ?? ''}, and ${token?.sourceDescription ?? 'its source'} still holds it. Create a new long-lived token and put it there.`,
     });
   }
   const unreadable = unreadableSince(s);
@@ -103,8 +100,7 @@ function addonCredential(s: StatusSnapshot, o: ViewOptions): ManagedCredential {
     problems,
     masked: token?.masked,
     expiresAt: token?.expiresAt,
-    // The last time Home Assistant accepted it on the add-on's connection.
-    lastUsedAt: s.connection?.connectedSince ?? token?.validatedAt,
+    lastUsedAt: lastAuthenticated(s),
     lastRotatedAt: lastRotation(s, 'addon'),
   };
 }
@@ -122,7 +118,9 @@ function consumerCredential(s: StatusSnapshot, c: ConsumerView, o: ViewOptions):
       graceMs: 60_000,
     });
   }
-  if (c.state === 'failing' || c.state === 'missing parameter') {
+  // Only the parameter itself failing counts: a consumer not checked yet (the
+  // add-on not connected) is `unknown`, a failed rotation is `rotation-failed`.
+  if ((c.state === 'failing' && c.sourceFailing) || c.state === 'missing parameter') {
     problems.push({
       kind: 'unreadable',
       message: `${c.name}: ${c.reason}`,
@@ -138,12 +136,13 @@ function consumerCredential(s: StatusSnapshot, c: ConsumerView, o: ViewOptions):
   );
   if (expiring && c.configured && c.state !== 'rejected') problems.push(expiring);
   if (c.state === 'unused') problems.push({ kind: 'unused', message: `${c.name}: ${c.reason}` });
-  const failed = rotationProblem(s, id, o);
+  const failed = rotationProblem(s, id, o, c.configured);
   if (failed) problems.push(failed);
+  const known = c.masked !== undefined && c.state !== 'unknown';
   return {
     id,
     name: c.name,
-    state: problems[0]?.kind ?? (!c.configured ? 'retired' : c.masked ? 'ok' : 'unknown'),
+    state: problems[0]?.kind ?? (!c.configured ? 'retired' : known ? 'ok' : 'unknown'),
     problems,
     masked: c.masked,
     expiresAt: c.expiresAt,
@@ -183,6 +182,7 @@ export type ConsumerView = Pick<
   | 'expiresAt'
   | 'nextRotationAt'
   | 'lastUsedAt'
+  | 'sourceFailing'
 >;
 
 function consumersOf(s: StatusSnapshot): readonly ConsumerView[] {
@@ -191,42 +191,84 @@ function consumersOf(s: StatusSnapshot): readonly ConsumerView[] {
 
 /** Since when the source fails, while it does (a fallback stands in, or nothing does). */
 function unreadableSince(s: StatusSnapshot): string | undefined {
-  const error = s.token?.lastError;
-  if (!error || error.startsWith('Rejected by Home Assistant')) return undefined;
+  const token = s.token;
+  // A source that answers with a rejected token is readable: that is `rejected`.
+  if (!token?.lastError || token.sourceHoldsRejected !== undefined) return undefined;
   if (s.degradedSince) return s.degradedSince;
   return s.state === 'disconnected' ? s.since : undefined;
 }
 
+/**
+ * The newest time Home Assistant accepted the add-on's token: its last
+ * authentication on the connection, or its validation. Both only move
+ * forward, so the sensor never goes back while the add-on is disconnected.
+ */
+function lastAuthenticated(s: StatusSnapshot): string | undefined {
+  return newest([
+    s.connection?.lastAuthenticatedAt,
+    s.connection?.connectedSince,
+    s.token?.validatedAt,
+  ]);
+}
+
+function newest(times: readonly (string | undefined)[]): string | undefined {
+  let best: string | undefined;
+  for (const t of times)
+    if (t !== undefined && (best === undefined || Date.parse(t) > Date.parse(best))) best = t;
+  return best;
+}
+
+const SUCCEEDED = ['revoking', 'done'];
+const FAILED = ['rolled-back', 'abandoned'];
+
+/**
+ * The journal keeps the newest failed and the newest successful finished
+ * record per credential (docs/rotation.md): the failure counts while no
+ * rotation started after it, whichever of them settled last.
+ */
 function rotationProblem(
   s: StatusSnapshot,
   credential: string,
   o: ViewOptions,
+  configured = true,
 ): CredentialProblem | undefined {
   const records = (s.rotation?.journal ?? []).filter((r) => r.credential === credential);
-  const last = records.at(-1);
-  if (!last) return undefined;
-  if (last.state === 'rolled-back' || last.state === 'abandoned') {
+  const latest = records.reduce<(typeof records)[number] | undefined>(
+    (best, r) =>
+      best === undefined || Date.parse(r.startedAt) >= Date.parse(best.startedAt) ? r : best,
+    undefined,
+  );
+  if (latest && FAILED.includes(latest.state)) {
+    // A consumer no longer configured has no Rotate now: it is revoked, or put back in the options.
+    const next = configured
+      ? "The old token is still in use; try Rotate now on the add-on's page."
+      : "The old token is still in use; the consumer is no longer in the options, so press Revoke on the add-on's page when it is not needed, or add it back to rotate it.";
     return {
       kind: 'rotation-failed',
-      message: `The last rotation (${last.startedAt}) ${last.state === 'rolled-back' ? 'failed and was rolled back' : 'was given up'}: ${(last.note ?? 'see the add-on log').replace(/\.$/, '')}. The old token is still in use; try Rotate now on the add-on's page.`,
+      message: `The last rotation (${latest.startedAt}) ${latest.state === 'rolled-back' ? 'failed and was rolled back' : 'was given up'}: ${(latest.note ?? 'see the add-on log').replace(/\.$/, '')}. ${next}`,
     };
   }
-  const unsettled = last.state !== 'done' && last.state !== 'revoking';
-  if (unsettled && o.now - Date.parse(last.updatedAt) >= o.unsettledAfterMs) {
+  const stuck = records.find(
+    (r) =>
+      !SUCCEEDED.includes(r.state) &&
+      !FAILED.includes(r.state) &&
+      o.now - Date.parse(r.updatedAt) >= o.unsettledAfterMs,
+  );
+  if (stuck) {
     return {
       kind: 'rotation-failed',
-      message: `The rotation started ${last.startedAt} could not settle (${last.state}${last.waitingFor ? `, waiting for ${last.waitingFor}` : ''}). It is retried by itself; check the add-on's page.`,
+      message: `The rotation started ${stuck.startedAt} could not settle (${stuck.state}${stuck.waitingFor ? `, waiting for ${stuck.waitingFor}` : ''}). It is retried by itself; check the add-on's page.`,
     };
   }
   return undefined;
 }
 
-/** When the newest token that replaced another went into use. */
+/** When the newest token that replaced another went into use (the newest successful rotation's start). */
 function lastRotation(s: StatusSnapshot, credential: string): string | undefined {
   const done = (s.rotation?.journal ?? []).filter(
-    (r) => r.credential === credential && (r.state === 'revoking' || r.state === 'done'),
+    (r) => r.credential === credential && SUCCEEDED.includes(r.state),
   );
-  return done.at(-1)?.startedAt;
+  return newest(done.map((r) => r.startedAt));
 }
 
 function capitalize(text: string): string {

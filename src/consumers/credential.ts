@@ -1,3 +1,4 @@
+import { SourceError } from '../errors.js';
 import type { TokenCheck } from '../ha/rest.js';
 import { describeError } from '../log.js';
 import type { ConsumerConfig } from '../options.js';
@@ -48,7 +49,8 @@ export function consumerAsCredential(i: ConsumerCredentialInput): ManagedCredent
       try {
         held = await target.read();
       } catch (error) {
-        return `Cannot rotate: ${describeError(error)}`;
+        // Translated words only (ssm-errors.ts): AWS's text names the account and IAM user.
+        return `Cannot rotate: ${error instanceof SourceError ? error.message : describeError(error)}`;
       }
       exists = held !== 'missing';
       if (held === 'missing') return { token: undefined };

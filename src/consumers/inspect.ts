@@ -106,6 +106,10 @@ export interface StateInput {
   unusedAlertDays: number;
   scheduledAt?: Date;
   failing?: string;
+  /** Its parameter could not be read (an SSM error, in words that name no AWS identity). */
+  sourceError?: string;
+  /** Not checked this time, for a reason that is not the consumer's (Home Assistant did not answer). */
+  unchecked?: string;
   now: Date;
 }
 
@@ -124,6 +128,7 @@ export function stateOf(i: StateInput): Pick<ConsumerInfo, 'state' | 'reason' | 
       : undefined;
   const nextRotationAt = next?.toISOString();
   const s = (state: ConsumerState, reason: string) => ({ state, reason, nextRotationAt });
+  if (i.sourceError) return s('failing', i.sourceError);
   // A dead token the add-on could not replace (e.g. no ssm:PutParameter) is
   // still in the parameter: it stays `rejected`, the failure said beside it.
   if (i.failing && (v?.kind === 'rejected' || v?.kind === 'malformed'))
@@ -132,7 +137,9 @@ export function stateOf(i: StateInput): Pick<ConsumerInfo, 'state' | 'reason' | 
       `${v.kind === 'rejected' ? 'Home Assistant does not accept it' : v.why}, and the add-on could not publish a new one: ${i.failing}`,
     );
   if (i.failing) return s('failing', i.failing);
-  if (!v) return s('failing', 'Not checked yet: waiting for Home Assistant and SSM.');
+  // Nothing is known against it yet: `unknown`, not a failure (the add-on itself may not be connected).
+  if (i.unchecked && !v) return s('unknown', i.unchecked);
+  if (!v) return s('unknown', 'Not checked yet: waiting for Home Assistant and SSM.');
   if (v.kind === 'missing')
     return s(
       'missing parameter',
@@ -144,7 +151,7 @@ export function stateOf(i: StateInput): Pick<ConsumerInfo, 'state' | 'reason' | 
       'rejected',
       `Home Assistant does not accept it (${v.why}): the add-on publishes a new token.`,
     );
-  if (v.kind === 'unknown') return s('failing', 'Checking the token with Home Assistant.');
+  if (v.kind === 'unknown') return s('unknown', 'Checking the token with Home Assistant.');
   const expires = v.token.expiresAt?.getTime();
   if (expires !== undefined && expires - i.now.getTime() < EXPIRING_WITHIN)
     return s(

@@ -1,8 +1,9 @@
 import type { Clock } from '../clock.js';
+import { SourceError } from '../errors.js';
 import { listRefreshTokens, type RefreshTokenInfo } from '../ha/auth-commands.js';
 import type { HaConnection } from '../ha/connection.js';
 import type { TokenCheck } from '../ha/rest.js';
-import { describeError, type Logger } from '../log.js';
+import type { Logger } from '../log.js';
 import { CONSUMER_LIFESPAN_DAYS, type ConsumerConfig } from '../options.js';
 import type { ManagedCredential } from '../rotation/credential.js';
 import type { Holder } from '../rotation/holders.js';
@@ -165,10 +166,16 @@ export class ConsumerManager {
         listRefreshTokens(conn),
       ]);
     } catch (error) {
-      const why = describeError(error);
-      for (const c of consumers) this.#patch(c.name, { failing: `Could not check: ${why}` });
+      // The entities and notifications get the translated words only (ssm-errors.ts):
+      // AWS's own text names the account and the IAM user. The log keeps it all.
+      log.warning('Consumers: could not check the parameters', error);
+      const source = error instanceof SourceError;
+      const why = source
+        ? `Could not read the parameters: ${error.message}`
+        : `Not checked: Home Assistant did not answer (${error instanceof Error ? error.name : 'error'}); retrying at the next refresh.`;
+      for (const c of consumers)
+        this.#patch(c.name, source ? { sourceError: why } : { unchecked: why });
       this.#report();
-      log.warning(`Consumers: could not check the parameters: ${why}`);
       return { ok: false, message: why };
     }
     const now = new Date(clock.now());
@@ -247,7 +254,13 @@ export class ConsumerManager {
       connection: this.#o.connection,
     });
     if (!outcome.ok) return outcome;
-    this.#event('warning', name, outcome.message);
+    // The line carries the bus event too: revoked by a person, not by a rotation's journal.
+    this.#o.status.event('warning', 'consumers', outcome.message, {
+      kind: 'revoked',
+      credential: consumerCredential(name),
+      token: outcome.revoked,
+    });
+    this.#o.log.warning(`Consumer ${name}: ${outcome.message}`);
     this.#report();
     if (configured) void this.refresh();
     return outcome;

@@ -77,7 +77,7 @@ export class ParameterStore {
           new GetParametersCommand({ Names: batch, WithDecryption: true }),
         );
       } catch (error) {
-        throw translate(error, batch[0] as string, this.#o.region);
+        throw translate(error, batch[0] as string, this.#o.region, 'read-many');
       }
       for (const p of result.Parameters ?? []) {
         if (p.Name === undefined || p.Value === undefined) continue;

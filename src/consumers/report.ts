@@ -10,7 +10,12 @@ import type { Remembered } from './memory.js';
 export interface Seen {
   verdict?: Verdict;
   usage: Usage;
+  /** A rotation or issue failed: `failing`, its rotation-failed problem comes from the journal. */
   failing?: string;
+  /** The parameters could not be read (SSM): `failing`, and a source problem for the alerts. */
+  sourceError?: string;
+  /** The last refresh could not check it for a reason that is not its own (Home Assistant). */
+  unchecked?: string;
   newAddress?: string;
   version?: number;
   checkedAt?: string;
@@ -43,6 +48,8 @@ export function consumerInfos(i: ReportInput): ConsumerInfo[] {
       unusedAlertDays: i.unusedAlertDays,
       scheduledAt: scheduledAt ? new Date(scheduledAt) : undefined,
       failing: seen?.failing,
+      sourceError: seen?.sourceError,
+      unchecked: seen?.unchecked,
       now: i.now,
     });
     return {
@@ -50,7 +57,10 @@ export function consumerInfos(i: ReportInput): ConsumerInfo[] {
       parameter: consumer.parameter,
       configured: true,
       ...state,
-      ...(rotating && !seen?.failing && !v ? { reason: 'Issuing or rotating now.' } : {}),
+      ...(rotating && !seen?.failing && !seen?.sourceError && !v
+        ? { reason: 'Issuing or rotating now.' }
+        : {}),
+      ...(seen?.sourceError ? { sourceFailing: true } : {}),
       origin: v?.kind === 'valid' ? v.origin : undefined,
       masked: token?.masked,
       fingerprint: token?.fingerprint,

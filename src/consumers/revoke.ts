@@ -21,7 +21,8 @@ export interface RevokeInput {
   connection: Pick<HaConnection, 'connection'>;
 }
 
-export async function revokeConsumer(i: RevokeInput): Promise<JobOutcome> {
+/** `revoked`: the masked token that was deleted, for the bus event. */
+export async function revokeConsumer(i: RevokeInput): Promise<JobOutcome & { revoked?: string }> {
   const { name, memory } = i;
   const remembered = memory.get(name);
   const verdict = i.seen.get(name)?.verdict;
@@ -47,8 +48,8 @@ export async function revokeConsumer(i: RevokeInput): Promise<JobOutcome> {
       ok: false,
       message: 'Not connected to Home Assistant: revoking needs the live connection.',
     };
-  const masked =
-    (verdict && 'token' in verdict ? verdict.token.masked : remembered.masked) ?? 'the token';
+  const known = verdict && 'token' in verdict ? verdict.token.masked : remembered.masked;
+  const masked = known ?? 'the token';
   try {
     await deleteRefreshToken(conn, id);
   } catch (error) {
@@ -66,5 +67,5 @@ export async function revokeConsumer(i: RevokeInput): Promise<JobOutcome> {
   const message = i.configured
     ? `Revoked ${masked} of ${name}; a new token is published to ${remembered.parameter}.`
     : `Revoked ${masked} of ${name} (no longer configured); SSM parameter ${remembered.parameter} is left as it is — delete it when you like.`;
-  return { ok: true, message };
+  return { ok: true, message, revoked: known };
 }

@@ -14,8 +14,12 @@ const NETWORK_CODES = new Set([
   'EHOSTUNREACH',
 ]);
 
-/** Which SSM call failed: reading the token, writing a new one (rotation), or looking up its KMS key. */
-export type SsmOperation = 'read' | 'write' | 'describe';
+/**
+ * Which SSM call failed: reading the token (GetParameter), reading the
+ * consumers' parameters in batches (GetParameters), writing a new one
+ * (rotation), or looking up its KMS key.
+ */
+export type SsmOperation = 'read' | 'read-many' | 'write' | 'describe';
 
 interface OperationWords {
   /** "reading", completing "Access denied … SSM parameter". */
@@ -38,6 +42,15 @@ const OPERATIONS: Record<SsmOperation, OperationWords> = {
     verb: 'read',
     api: 'GetParameter',
     iamAction: 'ssm:GetParameter',
+    kms: { failed: 'could not be decrypted', allow: 'kms:Decrypt' },
+    why: '',
+    afterwards: ' Retrying at the next refresh.',
+  },
+  'read-many': {
+    doing: 'reading',
+    verb: 'read',
+    api: 'GetParameters',
+    iamAction: 'ssm:GetParameters',
     kms: { failed: 'could not be decrypted', allow: 'kms:Decrypt' },
     why: '',
     afterwards: ' Retrying at the next refresh.',

@@ -31,6 +31,7 @@ export class ConnectionReport {
       haVersion,
       token: token?.masked,
       connectedSince: this.#now(),
+      lastAuthenticatedAt: this.#now(),
       nextAttemptAt: undefined,
       reconnects,
     });

@@ -12,8 +12,6 @@ import { type RotationRecord, type StateKind, TERMINAL } from './record.js';
 const FILE = 'rotation-journal.jsonl';
 /** The previous release's file: its entries become `revoking` (or unfinished) records once. */
 const LEGACY = 'pending-revocations.json';
-/** Finished records kept per credential, for the page. */
-const KEEP_FINISHED = 1;
 
 const KINDS: readonly StateKind[] = ['minting', 'minted', 'published', 'revoking', ...TERMINAL];
 
@@ -178,15 +176,20 @@ export class RotationJournal {
   }
 }
 
-/** Keeps every unfinished record, and the newest finished ones per credential. */
+/**
+ * Keeps every unfinished record and, per credential, the newest successful
+ * (`done`) and the newest failed (`rolled-back`, `abandoned`) finished one: a
+ * failure must not vanish when an earlier rotation settles after it, nor the
+ * last rotation's time when an attempt fails (docs/rotation.md, "The journal").
+ */
 function prune(records: RotationRecord[]): RotationRecord[] {
-  const finished = new Map<string, number>();
+  const seen = new Set<string>();
   const kept: RotationRecord[] = [];
   for (const record of [...records].reverse()) {
     if (TERMINAL.includes(record.state.kind)) {
-      const n = finished.get(record.credential) ?? 0;
-      if (n >= KEEP_FINISHED) continue;
-      finished.set(record.credential, n + 1);
+      const key = `${record.credential}\u0000${record.state.kind === 'done' ? 'done' : 'failed'}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
     }
     kept.push(record);
   }

@@ -25,7 +25,8 @@ export type RotationState =
   | { kind: 'published'; version?: number; publishedAt: string }
   /** The add-on uses `minted`; `replaced` is revoked at `dueAt` (the grace period's end). */
   | { kind: 'revoking'; dueAt: string }
-  | { kind: 'done' }
+  /** Finished; `revoked` when the replaced token was revoked (not when it was another user's, or there was none). */
+  | { kind: 'done'; revoked?: boolean }
   /** The minted token was revoked (or never made it); SSM and the replaced token are unchanged. */
   | { kind: 'rolled-back' }
   /** Given up without revoking anything more (SSM was changed by someone else); `reason` says why. */

@@ -183,7 +183,7 @@ function recoverRevoking(
   return revokeIfPresent(
     replaced,
     world,
-    { kind: 'done' },
+    { kind: 'done', revoked: true },
     `Revoked the replaced token ${replaced.masked}.`,
   );
 }

@@ -41,7 +41,16 @@ export function rotationInfo(i: ReportInput): RotationInfo {
       dueAt: r.state.kind === 'revoking' ? r.state.dueAt : undefined,
       note: r.note,
       waitingFor: i.waiting.get(r.clientName),
+      revoked: revokedBy(r),
     })),
     problems: [...i.problems],
   };
+}
+
+/** The masked token a finished record revoked, as recovery.ts recorded it. */
+function revokedBy(r: RotationRecord): string | undefined {
+  if (r.state.kind === 'done') return r.state.revoked ? r.replaced?.masked : undefined;
+  // Rolled back with a minted token: that token was revoked (recoverMinted).
+  if (r.state.kind === 'rolled-back') return r.minted?.masked;
+  return undefined;
 }

@@ -28,6 +28,13 @@ export interface TokenInfo {
   /** Set while a fallback (last-known-good, options) stands in for the source. */
   fallback?: string;
   lastError?: string;
+  /**
+   * The masked token the source still holds although Home Assistant rejected
+   * it: set by the token manager when it is rejected (or read back), cleared
+   * when the source gives a token Home Assistant accepts. The alerts read this,
+   * never `lastError`'s words.
+   */
+  sourceHoldsRejected?: string;
 }
 
 export interface ConnectionInfo {
@@ -37,6 +44,8 @@ export interface ConnectionInfo {
   /** The masked token the open socket authenticated with (it can lag the token manager's). */
   token?: string;
   connectedSince?: string;
+  /** When Home Assistant last accepted the add-on's token on the connection; kept while disconnected. */
+  lastAuthenticatedAt?: string;
   reconnects: number;
   pingRttMs?: number;
   lastPingAt?: string;
@@ -65,7 +74,7 @@ export interface RotationInfo {
   graceMinutes: number;
   /** Replaced tokens waiting for their revocation; never the token in use. */
   pending: { masked: string; dueAt: string }[];
-  /** The journal's records (unfinished ones, and the last finished one), oldest first. */
+  /** The journal's records (unfinished ones, and per credential the newest failed and the newest successful finished one), in the order they were last written. */
   journal: RotationRecordInfo[];
   /** A damaged journal file, and other problems reading it. */
   problems: string[];
@@ -82,6 +91,8 @@ export interface RotationRecordInfo {
   dueAt?: string;
   note?: string;
   waitingFor?: string;
+  /** The masked token this rotation revoked (the replaced one at `done`, the minted one at `rolled-back`); absent when none was. */
+  revoked?: string;
 }
 
 /**
@@ -109,6 +120,8 @@ export interface ConsumerInfo {
   /** Set when the token was last used from an address never seen for this consumer before. */
   newAddress?: string;
   rotating: boolean;
+  /** `failing` because its parameter could not be read (an SSM error), not because a rotation failed. */
+  sourceFailing?: boolean;
   /** What an unfinished rotation of this consumer waits for. */
   waitingFor?: string;
   checkedAt?: string;
@@ -122,6 +135,8 @@ export const CONSUMER_STATES = [
   'missing parameter',
   'failing',
   'not configured',
+  /** Not checked yet, or being checked: the add-on is not connected, or asks Home Assistant. */
+  'unknown',
 ] as const;
 export type ConsumerState = (typeof CONSUMER_STATES)[number];
 
@@ -132,6 +147,17 @@ export interface StatusEvent {
   level: EventLevel;
   source: string;
   message: string;
+  /** Set on the lines that are an event on Home Assistant's bus (src/alerts/bus-events.ts). */
+  bus?: BusSignal;
+}
+
+/** What an event line tells the bus: `revoked` (a person pressed Revoke) or `rejected` (Home Assistant refused a token). */
+export interface BusSignal {
+  kind: 'revoked' | 'rejected';
+  /** `addon` or `consumer:<name>`. */
+  credential: string;
+  /** Masked, never the token. */
+  token?: string;
 }
 
 export interface StatusSnapshot {

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import { redact } from '../log.js';
 import type {
+  BusSignal,
   ConnectionInfo,
   ConsumerInfo,
   EventLevel,
@@ -137,8 +138,9 @@ export class StatusModel {
     this.#changed();
   }
 
-  event(level: EventLevel, source: string, message: string): void {
-    this.#events.unshift({ at: this.#iso(), level, source, message });
+  /** Adds an event line; `bus` when it is also an event for Home Assistant's bus. */
+  event(level: EventLevel, source: string, message: string, bus?: BusSignal): void {
+    this.#events.unshift({ at: this.#iso(), level, source, message, ...(bus ? { bus } : {}) });
     if (this.#events.length > this.#maxEvents) this.#events.length = this.#maxEvents;
     this.#changed();
   }

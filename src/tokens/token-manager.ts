@@ -1,6 +1,11 @@
 import type { Clock } from '../clock.js';
 import type { CredentialSource, SourceReading } from '../credentials/source.js';
-import { HaUnavailableError, SourceError, TokenManagerError } from '../errors.js';
+import {
+  HaUnavailableError,
+  SourceError,
+  TokenManagerError,
+  TokenRejectedError,
+} from '../errors.js';
 import type { TokenCheck } from '../ha/rest.js';
 import type { Logger } from '../log.js';
 import type { StatusModel } from '../status/status-model.js';
@@ -53,6 +58,8 @@ export class TokenManager {
   #reads = 0;
   #lastReadAt = Number.NEGATIVE_INFINITY;
   #degraded: string | undefined;
+  /** The token the source gave last (also while a fallback stands in for it). */
+  #fromSource: Token | undefined;
 
   constructor(options: TokenManagerOptions) {
     this.#o = options;
@@ -130,8 +137,13 @@ export class TokenManager {
       'error',
       'token',
       `Home Assistant rejected token ${token.masked}: ${reason}`,
+      { kind: 'rejected', credential: 'addon', token: token.masked },
     );
-    this.#o.status.patchToken({ lastError: `Rejected by Home Assistant: ${reason}` });
+    this.#o.status.patchToken({
+      lastError: `Rejected by Home Assistant: ${reason}`,
+      // Until the source is read again, it is known to hold this token.
+      ...(this.#fromSource?.equals(token) ? { sourceHoldsRejected: token.masked } : {}),
+    });
   }
 
   /** The cached token, without reading anything. */
@@ -173,14 +185,22 @@ export class TokenManager {
       reading.version === undefined
         ? source.description
         : `${source.description} (version ${reading.version})`;
+    let token: Token | undefined;
     try {
-      const token = Token.parse(reading.value, origin, new Date(clock.now()));
+      token = Token.parse(reading.value, origin, new Date(clock.now()));
+      this.#fromSource = token;
       await this.#validation.validate(token, origin);
       this.#adopt(token, reading);
       return token;
     } catch (error) {
       // HA not answering says nothing about the token: try again later.
       if (error instanceof HaUnavailableError) throw error;
+      // The alerts' `rejected` (docs/alerts.md): a flag, whatever the fallback below says.
+      this.#o.status.patchToken({
+        sourceHoldsRejected:
+          token && error instanceof TokenRejectedError ? token.masked : undefined,
+      });
+      if (!token) this.#fromSource = undefined;
       // A bad new value must not take down a token that works (docs/connection.md).
       return this.#fallBack(messageOf(error), error);
     }
@@ -202,6 +222,7 @@ export class TokenManager {
       ...(previous?.equals(token) ? {} : { validatedAt: new Date(now).toISOString() }),
       fallback: undefined,
       lastError: undefined,
+      sourceHoldsRejected: undefined,
     });
     if (previous && !previous.equals(token)) {
       const line = `Switched to token ${token.masked}${reading.version ? ` (version ${reading.version})` : ''}`;

@@ -4,6 +4,7 @@ import { type ConsumerView, credentialView } from '../../src/alerts/credential-v
 import { entityStates } from '../../src/alerts/entities.js';
 import { desiredNotifications } from '../../src/alerts/notifications.js';
 import { ProblemAges } from '../../src/alerts/problem-ages.js';
+import { consumerInfos } from '../../src/consumers/report.js';
 import { StatusModel, type StatusSnapshot } from '../../src/status/status-model.js';
 import { FakeClock } from '../support/fakes.js';
 
@@ -87,6 +88,87 @@ describe('consumers in the credential view', () => {
     const ids = entityStates('connected', credentialView(s, VIEW)).map((e) => e.entityId);
     expect(ids).toContain('binary_sensor.ha_token_manager_consumer_alexa_problem');
     expect(ids).toContain('sensor.ha_token_manager_consumer_alexa_last_used');
+  });
+
+  test('not checked yet while the add-on is not connected: unknown, and no "Token source unreadable" however long', () => {
+    const clock = new FakeClock();
+    const status = new StatusModel(clock);
+    // What the manager reports before its first refresh (Home Assistant not connected).
+    status.updateConsumers(
+      consumerInfos({
+        consumers: ['a', 'b'].map((name) => ({
+          name,
+          parameter: `/c/${name}`,
+          lifespanDays: 90,
+          graceMinutes: 60,
+        })),
+        removed: [],
+        seen: new Map(),
+        scheduledAt: () => undefined,
+        busy: () => false,
+        waitingFor: () => undefined,
+        unusedAlertDays: 30,
+        now: new Date(clock.now()),
+      }),
+    );
+    status.setState('unauthorized', 'Home Assistant rejected the add-on’s token.');
+    const ages = new ProblemAges();
+    const view = () =>
+      ages.filter(credentialView(status.snapshot(), { ...VIEW, now: clock.now() }), clock.now());
+    view();
+    clock.advance(60 * 60_000);
+    const creds = view();
+    expect(creds.slice(1).map((c) => c.state)).toEqual(['unknown', 'unknown']);
+    expect(desiredNotifications(creds, '/app/x').filter((n) => n.id.includes('consumer'))).toEqual(
+      [],
+    );
+  });
+
+  test('failing: a source problem only when its parameter could not be read, not when a rotation failed', () => {
+    const ages = new Map<StatusSnapshot, ProblemAges>();
+    const at = (s: StatusSnapshot, now: number) => {
+      if (!ages.has(s)) ages.set(s, new ProblemAges());
+      return ages.get(s)?.filter(credentialView(s, { ...VIEW, now }), now)[1];
+    };
+    const rotation = snapshotWith({ state: 'failing', reason: 'Rotating failed: SSM refused' });
+    const ssm = snapshotWith({
+      name: 'nas',
+      state: 'failing',
+      sourceFailing: true,
+      reason: 'Could not read the parameters: Access denied.',
+    });
+    at(rotation, VIEW.now);
+    at(ssm, VIEW.now);
+    const later = VIEW.now + VIEW.unreadableAfterMs;
+    expect(at(rotation, later)?.problems).toEqual([]);
+    expect(at(ssm, later)?.problems.map((p) => p.kind)).toEqual(['unreadable']);
+  });
+
+  test('no longer in the options with a failed rotation: the advice names Revoke, not Rotate now (it has none)', () => {
+    const s = {
+      ...snapshotWith({ configured: false, state: 'not configured' }),
+      rotation: {
+        available: true,
+        running: false,
+        graceMinutes: 60,
+        pending: [],
+        problems: [],
+        journal: [
+          {
+            credential: 'consumer:alexa',
+            clientName: 'x',
+            state: 'rolled-back',
+            startedAt: '2026-11-23T11:00:00Z',
+            updatedAt: '2026-11-23T11:00:00Z',
+            note: 'SSM refused the write',
+          },
+        ],
+      },
+    } as StatusSnapshot;
+    const message = consumer(s)?.problems[0]?.message ?? '';
+    expect(consumer(s)?.state).toBe('rotation-failed');
+    expect(message).not.toContain('Rotate now');
+    expect(message).toContain('Revoke');
   });
 
   test('a consumer token turning rejected is a rejected event with the masked token', () => {

@@ -5,8 +5,12 @@ import { credentialView, type ViewOptions } from '../../src/alerts/credential-vi
 import { EntityPublisher, entityStates } from '../../src/alerts/entities.js';
 import { desiredNotifications, Notifier } from '../../src/alerts/notifications.js';
 import { panelPath } from '../../src/alerts/start.js';
+import { TokenRejectedError } from '../../src/errors.js';
+import { rotationInfo } from '../../src/rotation/report.js';
 import { StatusModel } from '../../src/status/status-model.js';
-import { FakeClock } from '../support/fakes.js';
+import { Token } from '../../src/tokens/token.js';
+import { TokenManager } from '../../src/tokens/token-manager.js';
+import { FakeClock, jwt, memoryLogger, ScriptedSource } from '../support/fakes.js';
 
 const DAY = 86_400_000;
 
@@ -74,7 +78,10 @@ describe('the credential view', () => {
   test('rejected stays a problem while the add-on reconnects, until a new token is adopted', () => {
     const { view, connected, status } = setup();
     connected();
-    status.patchToken({ lastError: 'Rejected by Home Assistant: auth_invalid' });
+    status.patchToken({
+      lastError: 'Rejected by Home Assistant: auth_invalid',
+      sourceHoldsRejected: '••••x9Qk',
+    });
     status.setState('unauthorized', 'rejected');
     status.setState('connecting', 'Connecting.');
     expect(view()[0]?.state).toBe('rejected');
@@ -83,8 +90,55 @@ describe('the credential view', () => {
       sourceDescription: 'SSM parameter /ha/token',
       masked: '••••n3w1',
       lastError: undefined,
+      sourceHoldsRejected: undefined,
     });
     expect(view()[0]?.state).not.toBe('rejected');
+  });
+
+  test('SSM holds a token Home Assistant rejected while the access_token option stands in: rejected at once, never unreadable', async () => {
+    const clock = new FakeClock();
+    const status = new StatusModel(clock);
+    const source = new ScriptedSource();
+    source.value = jwt({ iss: 'ssm' });
+    const bad = new Set<string>();
+    const tokens = new TokenManager({
+      source,
+      status,
+      log: memoryLogger().log,
+      clock,
+      ttlMs: 60_000,
+      minReadIntervalMs: 0,
+      fallback: Token.parse(jwt({ iss: 'fallback' }), 'the access_token option'),
+      check: async (t) => {
+        if (bad.has(t.reveal())) throw new TokenRejectedError('401');
+      },
+    });
+    const inSsm = await tokens.current();
+    status.setState('connected', 'Connected.');
+    // The token in SSM is revoked: the socket says auth_invalid, SSM still holds it.
+    bad.add(inSsm.reveal());
+    tokens.reject(inSsm, 'WebSocket auth_invalid');
+    status.setState('connecting', 'Reconnecting.');
+    await tokens.current();
+    status.setState('connected', 'Connected.');
+    expect(status.snapshot().state).toBe('degraded');
+    const view = () =>
+      credentialView(status.snapshot(), {
+        now: clock.now(),
+        unreadableAfterMs: 15 * 60_000,
+        expiryWarningMs: 14 * DAY,
+        unsettledAfterMs: 15 * 60_000,
+      })[0];
+    expect(view()?.problems.map((p) => p.kind)).toEqual(['rejected']);
+    expect(view()?.problems[0]?.message).toContain(
+      `token ${inSsm.masked}, and the test source still holds it`,
+    );
+    clock.advance(15 * 60_000);
+    expect(view()?.problems.map((p) => p.kind)).toEqual(['rejected']);
+    // A good token in SSM: adopted at the next read, the problem is gone.
+    source.value = jwt({ iss: 'ssm2' });
+    await tokens.load();
+    expect(view()?.state).toBe('ok');
   });
 
   test('the source unreadable: a problem only after the grace of a few refresh runs', () => {
@@ -110,6 +164,61 @@ describe('the credential view', () => {
       nextRunAt: new Date(clock.now() + 3 * DAY).toISOString(),
     });
     expect(view()[0]?.state).toBe('ok');
+  });
+
+  test('a rotation that failed while an earlier one was in its grace period stays a problem when the earlier one settles', () => {
+    const { view, connected, status } = setup();
+    connected();
+    const A = {
+      credential: 'addon',
+      clientName: 'A',
+      startedAt: '2026-11-23T10:00:00Z',
+      minted: '••••newA',
+      replaced: '••••old0',
+    };
+    const B = {
+      credential: 'addon',
+      clientName: 'B',
+      state: 'rolled-back',
+      startedAt: '2026-11-23T11:00:00Z',
+      updatedAt: '2026-11-23T11:01:00Z',
+      note: 'SSM refused the write',
+    };
+    status.updateRotation({
+      journal: [{ ...A, state: 'revoking', updatedAt: '2026-11-23T10:05:00Z' }, B],
+    });
+    expect(view()[0]?.state).toBe('rotation-failed');
+    // A's grace ends: it is written last, and is `done`.
+    status.updateRotation({
+      journal: [B, { ...A, state: 'done', updatedAt: '2026-11-23T12:00:00Z' }],
+    });
+    expect(view()[0]).toMatchObject({
+      state: 'rotation-failed',
+      lastRotatedAt: '2026-11-23T10:00:00Z',
+    });
+    expect(view()[0]?.problems[0]?.message).toContain('The last rotation (2026-11-23T11:00:00Z)');
+  });
+
+  test('last used never goes back while the add-on is disconnected', () => {
+    const { view, connected, status, clock } = setup();
+    status.updateToken({
+      source: 'ssm',
+      sourceDescription: 'SSM parameter /ha/token',
+      validatedAt: new Date(clock.now()).toISOString(),
+    });
+    clock.advance(60 * 60_000);
+    connected();
+    status.updateConnection({
+      url: 'http://ha',
+      connected: true,
+      lastAuthenticatedAt: new Date(clock.now()).toISOString(),
+    });
+    const used = view()[0]?.lastUsedAt;
+    expect(used).toBe(new Date(clock.now()).toISOString());
+    clock.advance(60_000);
+    status.updateConnection({ url: 'http://ha', connected: false, connectedSince: undefined });
+    status.setState('disconnected', 'Lost the connection.');
+    expect(view()[0]?.lastUsedAt).toBe(used);
   });
 
   test('a rolled-back rotation is a problem until a later rotation succeeds', () => {
@@ -212,7 +321,13 @@ describe('entities', () => {
 describe('bus events', () => {
   test('issued, rotated and revoked from the journal; rejected from the event line; nothing from before', () => {
     const { status } = setup();
-    status.event('error', 'token', 'Home Assistant rejected token ••••old1: revoked');
+    const rejected = (masked: string) =>
+      status.event('error', 'token', `Home Assistant rejected token ${masked}: revoked`, {
+        kind: 'rejected',
+        credential: 'addon',
+        token: masked,
+      });
+    rejected('••••old1');
     const diff = new BusEventDiff(status.snapshot());
     const base = {
       credential: 'addon',
@@ -235,14 +350,16 @@ describe('bus events', () => {
         },
       },
     ]);
-    status.updateRotation({ journal: [{ ...base, state: 'done', minted: '••••new2' }] });
+    status.updateRotation({
+      journal: [{ ...base, state: 'done', minted: '••••new2', revoked: '••••old1' }],
+    });
     expect(diff.next(status.snapshot())).toEqual([
       {
         type: 'ha_token_manager_revoked',
         data: { credential: 'addon', name: "Add-on's token", token: '••••old1' },
       },
     ]);
-    status.event('error', 'token', 'Home Assistant rejected token ••••new2: auth_invalid');
+    rejected('••••new2');
     expect(diff.next(status.snapshot())).toEqual([
       {
         type: 'ha_token_manager_rejected',
@@ -250,6 +367,44 @@ describe('bus events', () => {
       },
     ]);
     expect(diff.next(status.snapshot())).toEqual([]);
+  });
+
+  test('a replaced token of another user that the rotation did not revoke sends no revoked event', () => {
+    const { status } = setup();
+    const base = {
+      credential: 'addon',
+      clientName: 'c1',
+      startedAt: 't',
+      updatedAt: 't',
+      minted: '••••new2',
+      replaced: '••••frgn',
+    };
+    status.updateRotation({ journal: [{ ...base, state: 'revoking' }] });
+    const diff = new BusEventDiff(status.snapshot());
+    // recovery.ts: `done` with "not revoked", as rotationInfo reports it (no `revoked`).
+    const record = rotationInfo({
+      available: true,
+      unavailableReason: undefined,
+      graceMinutes: 60,
+      running: false,
+      step: undefined,
+      waiting: new Map(),
+      inUse: undefined,
+      problems: [],
+      records: [
+        {
+          ...base,
+          minted: { refreshTokenId: 'n', masked: '••••new2' },
+          replaced: { refreshTokenId: 'f', masked: '••••frgn', foreign: true },
+          state: { kind: 'done' },
+          note: 'The replaced token ••••frgn belongs to another Home Assistant user: not revoked.',
+        },
+      ],
+    });
+    status.updateRotation({ journal: record.journal });
+    expect(diff.next(status.snapshot()).map((e) => e.type)).not.toContain(
+      'ha_token_manager_revoked',
+    );
   });
 });
 

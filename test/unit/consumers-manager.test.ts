@@ -2,8 +2,11 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { BusEventDiff } from '../../src/alerts/bus-events.js';
+import { credentialView } from '../../src/alerts/credential-view.js';
 import { ConsumerManager } from '../../src/consumers/manager.js';
 import type { ParameterStore } from '../../src/consumers/parameters.js';
+import { translate } from '../../src/credentials/ssm-errors.js';
 import type { HaConnection } from '../../src/ha/connection.js';
 import type { ConsumerConfig } from '../../src/options.js';
 import type { Holder } from '../../src/rotation/holders.js';
@@ -19,6 +22,8 @@ async function manager(
   consumers: ConsumerConfig[],
   remembered: Record<string, unknown>,
   addonInUse?: string,
+  store: Partial<ParameterStore> = {},
+  refreshTokens: () => Promise<unknown> = async () => [],
 ) {
   const dataDir = await mkdtemp(join(tmpdir(), 'htm-manager-'));
   await writeFile(
@@ -29,6 +34,7 @@ async function manager(
   const conn = {
     sendMessagePromise: async (m: { type: string; refresh_token_id?: string }) => {
       if (m.type === 'auth/delete_refresh_token') deleted.push(m.refresh_token_id ?? '');
+      if (m.type === 'auth/refresh_tokens') return refreshTokens();
       return null;
     },
   };
@@ -41,7 +47,7 @@ async function manager(
     consumers,
     unusedAlertDays: 30,
     graceMinutes: 60,
-    store: {} as ParameterStore,
+    store: store as ParameterStore,
     rotator: {
       rotate: async () => ({ ok: false, message: 'not in this test' }),
       records: [],
@@ -112,5 +118,74 @@ describe('every consumer removed from the options', () => {
     ]);
     expect(await m.revoke('nas')).toMatchObject({ ok: true });
     expect(deleted).toEqual([X]);
+  });
+});
+
+describe('Revoke pressed by a person', () => {
+  test("sends ha_token_manager_revoked on Home Assistant's bus with the masked token", async () => {
+    const { m, status } = await manager([], { nas: entry('/c/nas', X) });
+    const diff = new BusEventDiff(status.snapshot());
+    expect(await m.revoke('nas')).toMatchObject({ ok: true });
+    expect(diff.next(status.snapshot())).toEqual([
+      {
+        type: 'ha_token_manager_revoked',
+        data: { credential: 'consumer:nas', name: 'nas', token: '••••XXXX' },
+      },
+    ]);
+  });
+});
+
+describe('a refresh that cannot check the consumers', () => {
+  const alexa: ConsumerConfig = {
+    name: 'alexa',
+    parameter: '/c/alexa',
+    lifespanDays: 90,
+    graceMinutes: 60,
+  };
+
+  test('SSM denies GetParameters: failing in translated words naming GetParameters, no AWS account or IAM user', async () => {
+    const denied = Object.assign(
+      new Error(
+        'User: arn:aws:iam::123456789012:user/ha-token-manager is not authorized to perform: ssm:GetParameters on resource: arn:aws:ssm:eu-west-1:123456789012:parameter/c/alexa because no identity-based policy allows the ssm:GetParameters action',
+      ),
+      { name: 'AccessDeniedException' },
+    );
+    const { m, status } = await manager([alexa], {}, undefined, {
+      readAll: async () => {
+        throw translate(denied, '/c/alexa', 'eu-west-1', 'read-many');
+      },
+    });
+    await m.refresh();
+    const [info] = status.snapshot().consumers;
+    expect(info).toMatchObject({ state: 'failing', sourceFailing: true });
+    expect(info?.reason).toContain('Allow ssm:GetParameters on');
+    expect(info?.reason).not.toContain('arn:aws:iam');
+    expect(info?.reason).not.toContain('is not authorized');
+    const [problem] =
+      credentialView(status.snapshot(), {
+        now: 0,
+        unreadableAfterMs: 0,
+        expiryWarningMs: 0,
+        unsettledAfterMs: 0,
+      })[1]?.problems ?? [];
+    expect(problem?.kind).toBe('unreadable');
+    expect(problem?.message).not.toContain('arn:aws:iam');
+  });
+
+  test('Home Assistant does not answer the token list: unknown, not a source failure', async () => {
+    const { m, status } = await manager(
+      [alexa],
+      {},
+      undefined,
+      {
+        readAll: async () => new Map([['/c/alexa', 'missing' as const]]),
+      },
+      async () => {
+        throw new Error('Connection lost');
+      },
+    );
+    await m.refresh();
+    expect(status.snapshot().consumers[0]).toMatchObject({ state: 'unknown' });
+    expect(status.snapshot().consumers[0]?.sourceFailing).toBeUndefined();
   });
 });

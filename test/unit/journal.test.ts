@@ -40,14 +40,29 @@ describe('RotationJournal', () => {
     expect(again.records.map((r) => [r.clientName, r.state.kind])).toEqual([['a', 'minted']]);
   });
 
-  test('keeps every unfinished record and the newest finished one per credential', async () => {
+  test('keeps every unfinished record and, per credential, the newest successful and the newest failed finished one', async () => {
     const { journal } = await fresh();
     await journal.put(rec('a', { kind: 'done' }));
     await journal.put(rec('b', { kind: 'revoking', dueAt: '2026-11-23T12:01:00.000Z' }));
     await journal.put(rec('c', { kind: 'rolled-back' }));
     await journal.put(rec('x', { kind: 'done' }, 'consumer-1'));
+    // The last successful rotation survives a failed attempt after it ("last rotated").
+    expect(journal.records.map((r) => r.clientName)).toEqual(['a', 'b', 'c', 'x']);
 
-    expect(journal.records.map((r) => r.clientName)).toEqual(['b', 'c', 'x']);
+    await journal.put(rec('d', { kind: 'abandoned' }));
+    await journal.put(rec('e', { kind: 'done' }));
+    expect(journal.records.map((r) => r.clientName)).toEqual(['b', 'x', 'd', 'e']);
+  });
+
+  test('a failed rotation during the grace period of an earlier one is kept when the earlier one reaches done', async () => {
+    const { journal } = await fresh();
+    await journal.put(rec('A', { kind: 'revoking', dueAt: '2026-11-23T12:01:00.000Z' }));
+    await journal.put(rec('B', { kind: 'rolled-back' }));
+    await journal.put(rec('A', { kind: 'done', revoked: true }));
+    expect(journal.records.map((r) => [r.clientName, r.state.kind])).toEqual([
+      ['B', 'rolled-back'],
+      ['A', 'done'],
+    ]);
   });
 
   test('a damaged line: the copy is kept beside it, the problem is said, every readable record is kept', async () => {

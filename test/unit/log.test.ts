@@ -1,7 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { describeError, redact, registerSecret } from '../../src/log.js';
+import {
+  describeError,
+  redact,
+  registerEnvironmentSecrets,
+  registerSecret,
+} from '../../src/log.js';
 import { jwt, memoryLogger } from '../support/fakes.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -43,6 +48,16 @@ describe('the logger', () => {
 });
 
 describe('redaction', () => {
+  test("the Supervisor's SUPERVISOR_TOKEN (not JWT-shaped) is redacted wherever it turns up", () => {
+    // The Supervisor's tokens are 56 hex characters, which no pattern catches.
+    const supervisorToken = 'a1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8';
+    expect(redact(`X-Supervisor-Token ${supervisorToken}`)).toContain(supervisorToken);
+    registerEnvironmentSecrets({ SUPERVISOR_TOKEN: supervisorToken });
+    const { log, lines } = memoryLogger();
+    log.warning('Could not update Home Assistant', new Error(`rejected ${supervisorToken}`));
+    expect(lines.join('\n')).not.toContain(supervisorToken);
+  });
+
   test('keeps the words after "token:" in prose, and still redacts quoted or glued values', () => {
     expect(redact('access_token: must be text')).toBe('access_token: must be text');
     expect(redact('refresh_token: is required')).toBe('refresh_token: is required');

@@ -261,8 +261,8 @@ describe('the add-on manifest', () => {
   test("DOCS.md's IAM policies are complete and grant what the add-on calls, on ARNs", () => {
     type Statement = {
       Action: string | string[];
-      Resource: string;
-      Condition?: Record<string, Record<string, string>>;
+      Resource: string | string[];
+      Condition?: Record<string, Record<string, string | string[]>>;
     };
     const policies = [...docs.matchAll(/```json\n([\s\S]*?)```/g)].map(
       (m) => JSON.parse(m[1] as string) as { Version: string; Statement: Statement[] },
@@ -276,13 +276,15 @@ describe('the add-on manifest', () => {
       expect(policy.Version).toBe('2012-10-17');
       expect(actions(policy)).toContain('ssm:GetParameter');
       for (const statement of policy.Statement) {
-        expect(statement.Resource).toMatch(
-          /^(\*|arn:aws:(ssm|kms):[a-z0-9-]+:\d{12}:(parameter\/|key\/)\S+)$/,
-        );
-        if (statement.Resource.includes(':kms:')) {
-          expect(
-            statement.Condition?.StringEquals?.['kms:EncryptionContext:PARAMETER_ARN'],
-          ).toMatch(/^arn:aws:ssm:/);
+        const resources = [statement.Resource].flat();
+        for (const resource of resources)
+          expect(resource).toMatch(
+            /^(\*|arn:aws:(ssm|kms):[a-z0-9-]+:\d{12}:(parameter\/|key\/)\S+)$/,
+          );
+        if (resources.some((r) => r.includes(':kms:'))) {
+          const context =
+            statement.Condition?.StringEquals?.['kms:EncryptionContext:PARAMETER_ARN'];
+          for (const arn of [context ?? ''].flat()) expect(arn).toMatch(/^arn:aws:ssm:/);
         }
       }
     }
@@ -297,14 +299,18 @@ describe('the add-on manifest', () => {
         'ssm:DescribeParameters',
       ]),
     );
-    expect(consumers[0]?.Statement[0]?.Resource).toMatch(
-      /:parameter\/home-assistant\/consumers\/\*$/,
-    );
+    for (const resource of [consumers[0]?.Statement[0]?.Resource ?? ''].flat())
+      expect(resource).toMatch(/:parameter\/home-assistant\/consumers\/[a-z]+$/);
     const rotate = policies.filter(
       (p) => actions(p).includes('ssm:PutParameter') && !consumers.includes(p),
     );
     expect(rotate).toHaveLength(2);
-    for (const policy of rotate) expect(actions(policy)).toContain('ssm:DescribeParameters');
+    // Each parameter's key: found by DescribeParameters, or named (ssm_kms_key_id) and granted.
+    for (const policy of rotate)
+      expect(
+        actions(policy).includes('ssm:DescribeParameters') ||
+          actions(policy).includes('kms:Encrypt'),
+      ).toBe(true);
     const ownKey = policies.filter((p) => actions(p).some((a) => a.startsWith('kms:')));
     expect(ownKey.flatMap(actions)).toEqual(
       expect.arrayContaining(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']),

@@ -258,8 +258,20 @@ describe('a consumer credential', () => {
     );
     expect(action.kind).toBe('record');
     if (action.kind !== 'record') return;
-    expect(action.next.state.kind).toBe('done');
+    expect(action.next.state).toEqual({ kind: 'done' });
     expect(action.next.note).toMatch(/belongs to another Home Assistant user: not revoked/);
+  });
+
+  test('the replaced token revoked after the grace period: done says it was revoked (the bus event reads it)', () => {
+    const action = recover(
+      consumer(STATES['revoking (due)'] as RotationState),
+      world(SSM.new as World['ssm']),
+    );
+    expect(action).toMatchObject({
+      kind: 'revoke',
+      token: OLD,
+      next: { state: { kind: 'done', revoked: true } },
+    });
   });
 
   test('a minted token whose publish did not land into a missing parameter is revoked (rolled back)', () => {

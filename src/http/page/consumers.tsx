@@ -15,6 +15,7 @@ const STATE_CLASS: Record<ConsumerInfo['state'], string> = {
   'missing parameter': 'warn',
   failing: 'bad',
   'not configured': 'idle',
+  unknown: 'idle',
 };
 
 const Row: FC<{ c: ConsumerInfo; now: number }> = ({ c, now }) => (

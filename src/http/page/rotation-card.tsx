@@ -18,8 +18,13 @@ export const RotationCard: FC<CardProps> = ({ s, now }) => {
   const r = s.rotation;
   if (!r) return null;
   const schedule = s.schedules.find((j) => j.name === 'rotation');
-  // The journal (docs/rotation.md): the newest record is the last rotation.
-  const last = r.journal.at(-1);
+  // The journal (docs/rotation.md): the last rotation is the one started last
+  // (a record moves to the end of the file whenever it is written).
+  const last = r.journal.reduce<(typeof r.journal)[number] | undefined>(
+    (best, j) =>
+      best === undefined || Date.parse(j.startedAt) >= Date.parse(best.startedAt) ? j : best,
+    undefined,
+  );
   const unfinished = r.journal.filter((j) => j !== last && !FINISHED.includes(j.state));
   return (
     <section id="rotation" data-live class="card" aria-labelledby="rotation-title">
