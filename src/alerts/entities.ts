@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from '../log.js';
 import type { State } from '../status/status-model.js';
-import type { CoreApi } from './core-api.js';
+import { type CoreApi, CoreApiError } from './core-api.js';
 import type { ManagedCredential } from './credential-view.js';
 
 // One model of the add-on's entities, and the state-only way to show them:
@@ -48,9 +50,40 @@ export interface EntitySink {
 export const ADDON_PROBLEM_ENTITY = 'binary_sensor.ha_token_manager_problem';
 export const ADDON_DEVICE: EntityDevice = { key: 'ha_token_manager', name: 'HA Token Manager' };
 
-/** `addon`, `consumer:<name>` → a safe object id part (lower case, `_` for anything else). */
+/**
+ * Home Assistant's rule for an object id (homeassistant/core.py
+ * valid_entity_id): `[a-z0-9_]`, no `__`, no `_` first or last. POST
+ * /api/states answers 400 for anything else; MQTT discovery's node and object
+ * ids (components/mqtt/discovery.py) allow `[a-zA-Z0-9_-]`, a superset.
+ */
+export const VALID_OBJECT_ID = /^(?!_)(?!.*__)[a-z0-9_]+(?<!_)$/;
+
+/** `alexa-skill` → `alexa_skill`: every other character `_`, runs collapsed, none at the ends. */
+export function slugOf(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+}
+
+/** Ends an id the slug had to change; a name ending like this is hashed too, so ids stay distinct. */
+const HASHED = /_[0-9a-f]{6}$/;
+
+/**
+ * `addon`, `consumer:<name>` → the credential's object id part, one to one
+ * (docs/alerts.md, "Entity ids"): a name that already is a valid object id
+ * keeps it (`consumer_alexa`, `consumer_alexa_skill`); any other (`alexa-skill`,
+ * `alexa_`, `a__b`) gets its slug plus 6 hex digits of the name's SHA-256
+ * (`consumer_alexa_skill_3f9a0c`), so `alexa-skill` and `alexa_skill` never
+ * share entities or notifications.
+ */
 export function objectId(id: string): string {
-  return id.toLowerCase().replace(/[^a-z0-9_]+/g, '_');
+  if (id === 'addon') return 'addon';
+  const name = id.replace(/^consumer:/, '');
+  if (VALID_OBJECT_ID.test(name) && !HASHED.test(name)) return `consumer_${name}`;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 6);
+  const slug = slugOf(name);
+  return `consumer_${slug ? `${slug}_` : ''}${hash}`;
 }
 
 export function entityStates(
@@ -106,7 +139,8 @@ function credentialEntities(c: ManagedCredential): EntityState[] {
       component: 'binary_sensor',
       device,
       label: 'Problem',
-      state: c.problems.length > 0 ? 'on' : 'off',
+      // Nothing known yet is not "no problem": `off` then `on` would fire a `to: "on"` automation.
+      state: c.problems.length > 0 ? 'on' : c.state === 'unknown' ? 'unknown' : 'off',
       deviceClass: 'problem',
       attributes: { problems: c.problems.map((p) => p.kind), ...common },
     },
@@ -150,13 +184,25 @@ export async function removeStateOnly(api: CoreApi, states: readonly EntityState
   }
 }
 
+export interface EntityPublisherOptions {
+  /** Each refused entity is logged once (a 4xx is about that entity, not an outage). */
+  log: Logger;
+  /** How long stop() may spend marking the entities unavailable. */
+  stopMs?: number;
+}
+
 export class EntityPublisher implements EntitySink {
   readonly #api: CoreApi;
-  /** entity id → the JSON last posted. */
+  readonly #o: EntityPublisherOptions;
+  /** entity id → the JSON last posted (or refused). */
   readonly #posted = new Map<string, string>();
+  /** Entity ids Core refused, logged once each. */
+  readonly #refused = new Set<string>();
+  #last: readonly EntityState[] = [];
 
-  constructor(api: CoreApi) {
+  constructor(api: CoreApi, options: EntityPublisherOptions) {
     this.#api = api;
+    this.#o = options;
   }
 
   forget(): void {
@@ -169,14 +215,52 @@ export class EntityPublisher implements EntitySink {
   }
 
   async publish(states: readonly EntityState[]): Promise<void> {
+    this.#last = states;
     for (const s of states) {
       const attributes = stateOnlyAttributes(s);
       const json = JSON.stringify([s.state, attributes]);
       if (this.#posted.get(s.entityId) === json) continue;
-      await this.#api.setState(s.entityId, s.state, attributes);
+      try {
+        await this.#api.setState(s.entityId, s.state, attributes);
+      } catch (error) {
+        if (!refusedEntity(error)) throw error;
+        // Core refused this one entity (400 "Invalid entity ID specified."): skip it,
+        // not an outage, which would post everything again on every tick.
+        if (!this.#refused.has(s.entityId))
+          this.#o.log.warning(`Home Assistant refused entity ${s.entityId}; skipping it`, error);
+        this.#refused.add(s.entityId);
+      }
       this.#posted.set(s.entityId, json);
     }
   }
 
-  async stop(): Promise<void> {}
+  /**
+   * Marks the entities `unavailable`, as MQTT's last will does: a stopped
+   * add-on's entities would otherwise show their last state as if current.
+   * Bounded: the add-on's stop must go on to flush its files.
+   */
+  async stop(): Promise<void> {
+    const entities = this.#last.filter((s) => !this.#refused.has(s.entityId));
+    this.#last = [];
+    const deadline = new Promise<void>((resolve) =>
+      setTimeout(resolve, this.#o.stopMs ?? 1000).unref?.(),
+    );
+    const mark = (async () => {
+      for (const s of entities)
+        await this.#api.setState(s.entityId, 'unavailable', stateOnlyAttributes(s));
+    })().catch(() => undefined); // Core away: nothing to mark.
+    await Promise.race([mark, deadline]);
+  }
+}
+
+/** A 4xx other than 401 (the Supervisor refusing the add-on: an outage) is about the request itself. */
+function refusedEntity(error: unknown): boolean {
+  return (
+    error instanceof CoreApiError &&
+    error.status !== undefined &&
+    error.status >= 400 &&
+    error.status < 500 &&
+    error.status !== 401 &&
+    error.status !== 403
+  );
 }

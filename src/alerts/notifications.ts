@@ -26,6 +26,25 @@ export function notificationId(credential: string, kind: ProblemKind): string {
   return `ha_token_manager_${objectId(credential)}_${kind.replace(/-/g, '_')}`;
 }
 
+/** The add-on as a whole: its options need fixing (it does nothing else until then). */
+export const MISCONFIGURED_ID = 'ha_token_manager_misconfigured';
+
+export function misconfiguredNotification(reason: string, pageUrl: string): Notification {
+  return {
+    id: MISCONFIGURED_ID,
+    title: 'HA Token Manager: Options need fixing',
+    message: `${reason}\n\n[Open HA Token Manager](${pageUrl})`,
+  };
+}
+
+/** Every id a notification of ours about these credentials could have (to dismiss ones from before). */
+export function candidateIds(credentials: readonly ManagedCredential[]): string[] {
+  return [
+    MISCONFIGURED_ID,
+    ...credentials.flatMap((c) => PROBLEM_KINDS.map((k) => notificationId(c.id, k))),
+  ];
+}
+
 /** What should be showing now; `pageUrl` is the add-on's page in Home Assistant's frontend. */
 export function desiredNotifications(
   credentials: readonly ManagedCredential[],
@@ -72,15 +91,26 @@ export class Notifier {
     }
     const wanted = new Set(desired.map((n) => n.id));
     // At start a notification from before a restart of the add-on may still
-    // show: dismiss every id a current credential could have.
-    const candidates = this.#known
-      ? [...this.#shown.keys()]
-      : credentials.flatMap((c) => PROBLEM_KINDS.map((k) => notificationId(c.id, k)));
+    // show: dismiss every id a current credential could have (the alerts loop
+    // runs the first reconcile only once the consumers are loaded).
+    const candidates = this.#known ? [...this.#shown.keys()] : candidateIds(credentials);
     for (const id of candidates) {
       if (wanted.has(id)) continue;
       await this.#api.callService('persistent_notification', 'dismiss', { notification_id: id });
       this.#shown.delete(id);
     }
+    this.#known = true;
+  }
+
+  /**
+   * The `notifications` option is off: dismisses every notification of ours
+   * these credentials could have (some may be from while it was on), once.
+   */
+  async dismissAll(credentials: readonly ManagedCredential[]): Promise<void> {
+    if (this.#known) return;
+    for (const id of candidateIds(credentials))
+      await this.#api.callService('persistent_notification', 'dismiss', { notification_id: id });
+    this.#shown.clear();
     this.#known = true;
   }
 }

@@ -201,6 +201,25 @@ describe('alerts in Home Assistant through the Supervisor', () => {
       return s && s.state !== 'unknown' ? s : undefined;
     });
     expect(Math.abs(Date.parse(last.state) - Date.now())).toBeLessThan(60_000);
+
+    // Stopped: the state-only entities say unavailable (MQTT's last will does the same).
+    await addon.stop();
+    await waitForEntity(PROBLEM, 'unavailable');
+    // Started again with the rotation in its journal: nothing is announced again.
+    const afterRestart = watch.events.length;
+    const again = await addons.start(undefined, {
+      dir: addon.dir,
+      env: {
+        SUPERVISOR_TOKEN: supervisor.addonToken,
+        SUPERVISOR_URL: supervisor.url,
+        INGRESS_PEER: '127.0.0.1',
+        ALERTS_CHECK_MS: '500',
+      },
+    });
+    await again.waitForStatus('connected', (s) => s.state === 'connected');
+    await waitForEntity(PROBLEM, 'off');
+    await waitForEntity('sensor.ha_token_manager_addon_last_rotated', last.state);
+    expect(watch.events.slice(afterRestart).map((e) => e.event_type)).toEqual([]);
   });
 
   test('the proxy refuses anything but the add-on token: a wrong SUPERVISOR_TOKEN posts nothing and says so', async () => {
