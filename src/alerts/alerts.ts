@@ -4,9 +4,10 @@ import type { StatusModel, StatusSnapshot } from '../status/status-model.js';
 import { BusEventDiff } from './bus-events.js';
 import type { CoreApi } from './core-api.js';
 import { credentialView, type ViewOptions } from './credential-view.js';
-import { EntityPublisher, type EntitySink, entityStates } from './entities.js';
+import { type EntitySink, entityStates } from './entities.js';
 import { desiredNotifications, misconfiguredNotification, Notifier } from './notifications.js';
 import { ProblemAges } from './problem-ages.js';
+import { EntityPublisher } from './state-only.js';
 
 // Tells Home Assistant what the status model knows (docs/alerts.md): after
 // each change (debounced) and on every check tick it reconciles the

@@ -6,9 +6,9 @@ import type { StatusModel } from '../status/status-model.js';
 import { Alerts } from './alerts.js';
 import { CoreApi } from './core-api.js';
 import { EXPIRY_WARNING_DAYS, type ViewOptions } from './credential-view.js';
-import { removeStateOnly } from './entities.js';
 import { MqttEntities } from './mqtt-entities.js';
 import { lookUpMqtt } from './mqtt-service.js';
+import { removeStateOnly } from './state-only.js';
 
 // Builds the alerts (docs/alerts.md) from the options and the Supervisor's
 // address: finds the add-on's page for the notifications' links, and whether

@@ -247,6 +247,33 @@ describe('alerts in Home Assistant through the Supervisor', () => {
     expect(addon.output.split('Could not update Home Assistant').length - 1).toBe(1);
   });
 
+  test('options that need fixing: the add-on problem on, its state misconfigured, a notification saying so; dismissed once they are fixed', async () => {
+    const env = {
+      SUPERVISOR_TOKEN: supervisor.addonToken,
+      SUPERVISOR_URL: supervisor.url,
+      INGRESS_PEER: '127.0.0.1',
+      ALERTS_CHECK_MS: '500',
+    };
+    const bad = await addons.start({ refresh_schedule: 'not cron' }, { env });
+    await bad.waitForStatus('misconfigured', (s) => s.state === 'misconfigured');
+    await waitForEntity('sensor.ha_token_manager_state', 'misconfigured');
+    await waitForEntity('binary_sensor.ha_token_manager_problem', 'on');
+    const note = await waitFor('the misconfigured notification', () =>
+      watch.notifications.get('ha_token_manager_misconfigured'),
+    );
+    expect(note.message).toContain('need');
+    await bad.stop();
+    // Fixed options: the notification from before is dismissed at start.
+    ssm.proxy.mode = { kind: 'pass' };
+    const parameter = uniqueParameter();
+    await putToken(ssm.moto, parameter, addons.secret(await ha.mint(30)));
+    const good = await startSupervised(parameter);
+    await good.waitForStatus('connected', (s) => s.state === 'connected');
+    await waitFor('the notification dismissed', () =>
+      watch.notifications.has('ha_token_manager_misconfigured') ? undefined : true,
+    );
+  });
+
   test('standalone (no SUPERVISOR_TOKEN): alerts are off and the log says so', async () => {
     const parameter = uniqueParameter();
     const token = addons.secret(await ha.mint(30));

@@ -3,10 +3,11 @@ import { type AddressInfo, connect, createServer, type Server, type Socket } fro
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ManagedCredential } from '../../src/alerts/credential-view.js';
-import { EntityPublisher, entityStates } from '../../src/alerts/entities.js';
+import { entityStates } from '../../src/alerts/entities.js';
 import { discoveryMessages } from '../../src/alerts/mqtt-discovery.js';
 import { MqttEntities } from '../../src/alerts/mqtt-entities.js';
 import { lookUpMqtt, type MqttBroker } from '../../src/alerts/mqtt-service.js';
+import { EntityPublisher } from '../../src/alerts/state-only.js';
 import { redact } from '../../src/log.js';
 import { memoryLogger } from '../support/fakes.js';
 import { Mosquitto } from '../support/mosquitto.js';

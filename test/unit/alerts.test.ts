@@ -6,9 +6,10 @@ import {
   PROBLEM_KINDS,
   type ViewOptions,
 } from '../../src/alerts/credential-view.js';
-import { EntityPublisher, entityStates, objectId } from '../../src/alerts/entities.js';
+import { entityStates, objectId } from '../../src/alerts/entities.js';
 import { desiredNotifications, Notifier, notificationId } from '../../src/alerts/notifications.js';
 import { panelPath } from '../../src/alerts/start.js';
+import { EntityPublisher } from '../../src/alerts/state-only.js';
 import { StatusModel } from '../../src/status/status-model.js';
 import { FakeClock, memoryLogger } from '../support/fakes.js';
 
