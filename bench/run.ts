@@ -149,7 +149,8 @@ async function reconnectAfterRestart(ha: HomeAssistant, addon: Addon, runs = 3):
     const acceptedAt = await waitFor(
       'HA to accept connections',
       async () =>
-        (await fetch(`${ha.url}/api/onboarding`).catch(() => undefined))?.ok
+        // Any HTTP answer: after a restart an onboarded Core answers 404 here.
+        (await fetch(`${ha.url}/api/onboarding`).catch(() => undefined)) !== undefined
           ? performance.now()
           : undefined,
       120_000,

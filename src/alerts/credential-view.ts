@@ -208,7 +208,7 @@ function rotationProblem(
   if (last.state === 'rolled-back' || last.state === 'abandoned') {
     return {
       kind: 'rotation-failed',
-      message: `The last rotation (${last.startedAt}) ${last.state === 'rolled-back' ? 'failed and was rolled back' : 'was given up'}: ${last.note ?? 'see the add-on log'}. The old token is still in use; try Rotate now on the add-on's page.`,
+      message: `The last rotation (${last.startedAt}) ${last.state === 'rolled-back' ? 'failed and was rolled back' : 'was given up'}: ${(last.note ?? 'see the add-on log').replace(/\.$/, '')}. The old token is still in use; try Rotate now on the add-on's page.`,
     };
   }
   const unsettled = last.state !== 'done' && last.state !== 'revoking';

@@ -39,10 +39,7 @@ export function misconfiguredNotification(reason: string, pageUrl: string): Noti
 
 /** Every id a notification of ours about these credentials could have (to dismiss ones from before). */
 export function candidateIds(credentials: readonly ManagedCredential[]): string[] {
-  return [
-    MISCONFIGURED_ID,
-    ...credentials.flatMap((c) => PROBLEM_KINDS.map((k) => notificationId(c.id, k))),
-  ];
+  return credentials.flatMap((c) => PROBLEM_KINDS.map((k) => notificationId(c.id, k)));
 }
 
 /** What should be showing now; `pageUrl` is the add-on's page in Home Assistant's frontend. */
@@ -59,12 +56,20 @@ export function desiredNotifications(
   );
 }
 
+/** In the swept set: the add-on's own notifications were looked at (never a credential id, those have no `#`). */
+const ADDON_SWEPT = '#addon';
+
 export class Notifier {
   readonly #api: CoreApi;
   /** What Home Assistant shows, as far as this process knows: id → message. */
   readonly #shown = new Map<string, string>();
-  /** False until the first reconcile, and after Core restarted: then unknown notifications are dismissed too. */
-  #known = false;
+  /**
+   * Credentials whose every possible notification was looked at since the
+   * start (or since Core restarted). A credential that appears later — the
+   * consumers are reported after the first reconcile — is swept when it
+   * appears: a notification from before a restart of the add-on may still show.
+   */
+  readonly #swept = new Set<string>();
 
   constructor(api: CoreApi) {
     this.#api = api;
@@ -73,7 +78,7 @@ export class Notifier {
   /** Home Assistant forgot what it showed (a restart): show everything again. */
   forget(): void {
     this.#shown.clear();
-    this.#known = false;
+    this.#swept.clear();
   }
 
   async reconcile(
@@ -91,15 +96,20 @@ export class Notifier {
     }
     const wanted = new Set(desired.map((n) => n.id));
     // At start a notification from before a restart of the add-on may still
-    // show: dismiss every id a current credential could have (the alerts loop
-    // runs the first reconcile only once the consumers are loaded).
-    const candidates = this.#known ? [...this.#shown.keys()] : candidateIds(credentials);
+    // show: dismiss every id a credential not swept yet could have (the
+    // alerts loop runs the first reconcile only once the consumers are loaded),
+    // and at the first the add-on's own "options need fixing".
+    const candidates = new Set(this.#shown.keys());
+    if (!this.#swept.has(ADDON_SWEPT)) candidates.add(MISCONFIGURED_ID);
+    for (const c of credentials)
+      if (!this.#swept.has(c.id)) for (const id of candidateIds([c])) candidates.add(id);
     for (const id of candidates) {
       if (wanted.has(id)) continue;
       await this.#api.callService('persistent_notification', 'dismiss', { notification_id: id });
       this.#shown.delete(id);
     }
-    this.#known = true;
+    for (const c of credentials) this.#swept.add(c.id);
+    this.#swept.add(ADDON_SWEPT);
   }
 
   /**
@@ -107,10 +117,12 @@ export class Notifier {
    * these credentials could have (some may be from while it was on), once.
    */
   async dismissAll(credentials: readonly ManagedCredential[]): Promise<void> {
-    if (this.#known) return;
-    for (const id of candidateIds(credentials))
+    const fresh = credentials.filter((c) => !this.#swept.has(c.id));
+    const ids = candidateIds(fresh);
+    if (!this.#swept.has(ADDON_SWEPT)) ids.unshift(MISCONFIGURED_ID);
+    for (const id of ids)
       await this.#api.callService('persistent_notification', 'dismiss', { notification_id: id });
-    this.#shown.clear();
-    this.#known = true;
+    for (const c of fresh) this.#swept.add(c.id);
+    this.#swept.add(ADDON_SWEPT);
   }
 }

@@ -124,6 +124,13 @@ export function stateOf(i: StateInput): Pick<ConsumerInfo, 'state' | 'reason' | 
       : undefined;
   const nextRotationAt = next?.toISOString();
   const s = (state: ConsumerState, reason: string) => ({ state, reason, nextRotationAt });
+  // A dead token the add-on could not replace (e.g. no ssm:PutParameter) is
+  // still in the parameter: it stays `rejected`, the failure said beside it.
+  if (i.failing && (v?.kind === 'rejected' || v?.kind === 'malformed'))
+    return s(
+      'rejected',
+      `${v.kind === 'rejected' ? 'Home Assistant does not accept it' : v.why}, and the add-on could not publish a new one: ${i.failing}`,
+    );
   if (i.failing) return s('failing', i.failing);
   if (!v) return s('failing', 'Not checked yet: waiting for Home Assistant and SSM.');
   if (v.kind === 'missing')

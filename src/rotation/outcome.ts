@@ -56,7 +56,8 @@ export function rotationOutcome(i: OutcomeInput): JobOutcome {
       message: `Rotated to token ${minted?.masked ?? record?.minted?.masked}${v}${lost}; ${note}`,
     };
   }
-  const head = failure ? `${failure}. ` : '';
+  // Failure messages are sentences already (ssm-errors.ts): one full stop, not two.
+  const head = failure ? `${failure.replace(/\.$/, '')}. ` : '';
   if (state === 'rolled-back' || state === 'abandoned')
     return { ok: false, message: `${head}${note}` };
   if (state === 'published') {

@@ -1,16 +1,19 @@
+import { writeFile } from 'node:fs/promises';
 import type { Frame, Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
 import { useAddons } from '../support/addon-session.js';
+import { deepStyle, HA_SETTINGS_PATH, openHaSettings, sideBySide } from '../support/ha-frontend.js';
 import { SHOTS, useIngressBrowser } from '../support/ingress-session.js';
 import { sharedHa } from '../support/shared-ha.js';
 import { putToken, ssmAddonOptions, TEST_AWS, uniqueParameter } from '../support/ssm.js';
 import { useSsm } from '../support/ssm-session.js';
 
 // The page measured against Home Assistant's own frontend (home-assistant/
-// frontend: ha-card has a 1 px outline and no shadow; primary #03a9f4, dark
-// primary #0288d1; the dark theme's header #101e24; pill buttons with
-// sentence-case labels; Roboto), in Debian's Chromium through a loopback
-// stand-in for ingress; and screenshots.
+// frontend: ha-card has a 1 px outline and no shadow; primary #009ac7 in
+// 2026.11, dark primary #0288d1; the dark theme's header #101e24; pill
+// buttons with sentence-case labels; Roboto), in Debian's Chromium through a
+// loopback stand-in for ingress — and against the run's real Home Assistant
+// frontend, its own settings page side by side (test/support/ha-frontend.ts).
 const ha = sharedHa();
 const addons = useAddons();
 const ssm = useSsm();
@@ -144,7 +147,68 @@ describe('the page looks like Home Assistant', () => {
     await page.close();
   });
 
-  test('screenshots: light and dark, desktop and 360 px', async () => {
+  test('measured against Home Assistant’s own settings page: the same card outline, no shadow, card colour, primary colour and typeface, light and dark', async () => {
+    await ssmAddon();
+    const measured: Record<string, Record<string, Record<string, string>>> = {};
+    for (const scheme of ['light', 'dark'] as const) {
+      const ours = await open(scheme, 1200);
+      const theirs = await openHaSettings(ui.browser, ha, scheme, 1200);
+      const root = (page: Page, name: string) =>
+        page.evaluate<string>(
+          `getComputedStyle(document.documentElement).getPropertyValue(${JSON.stringify(name)}).trim().toLowerCase()`,
+        );
+      const values = {
+        ours: {
+          cardBorder: `${await css(ours, '.card', 'border-top-width')} ${await css(ours, '.card', 'border-top-style')}`,
+          cardShadow: await css(ours, '.card', 'box-shadow'),
+          cardRadius: await css(ours, '.card', 'border-top-left-radius'),
+          cardBackground: await css(ours, '.card', 'background-color'),
+          primary: await root(ours, '--primary'),
+          darkPrimary: await root(ours, '--primary-dark'),
+          font: await css(ours, 'body', 'font-family'),
+          buttonRadius: await css(ours, 'button#refresh', 'border-top-left-radius'),
+          buttonTransform: await css(ours, 'button#refresh', 'text-transform'),
+          header: await css(ours, 'header', 'background-color'),
+        },
+        homeAssistant: {
+          cardBorder: `${await deepStyle(theirs, 'ha-card', 'border-top-width')} ${await deepStyle(theirs, 'ha-card', 'border-top-style')}`,
+          cardShadow: await deepStyle(theirs, 'ha-card', 'box-shadow'),
+          cardRadius: await deepStyle(theirs, 'ha-card', 'border-top-left-radius'),
+          cardBackground: await deepStyle(theirs, 'ha-card', 'background-color'),
+          primary: (await deepStyle(theirs, 'home-assistant', '--primary-color')).toLowerCase(),
+          darkPrimary: (
+            await deepStyle(theirs, 'home-assistant', '--dark-primary-color')
+          ).toLowerCase(),
+          font: await deepStyle(theirs, 'ha-card', 'font-family'),
+          buttonRadius: await deepStyle(theirs, 'ha-button >> button', 'border-top-left-radius'),
+          buttonTransform: await deepStyle(theirs, 'ha-button >> button', 'text-transform'),
+          header: await deepStyle(theirs, '.toolbar', 'background-color'),
+        },
+      };
+      measured[scheme] = values;
+      const { ours: o, homeAssistant: h } = values;
+      expect(o.cardBorder, `${scheme}: card outline`).toBe(h.cardBorder);
+      expect(o.cardShadow, `${scheme}: card shadow`).toBe(h.cardShadow);
+      expect(o.cardRadius, `${scheme}: card radius`).toBe(h.cardRadius);
+      expect(o.cardBackground, `${scheme}: card colour`).toBe(h.cardBackground);
+      expect(o.primary, `${scheme}: primary colour`).toBe(h.primary);
+      expect(o.darkPrimary, `${scheme}: dark primary colour`).toBe(h.darkPrimary);
+      expect(o.font.split(',')[0], `${scheme}: typeface`).toBe(h.font.split(',')[0]);
+      expect(o.buttonTransform, `${scheme}: button labels`).toBe(h.buttonTransform);
+      // Pills both: Home Assistant's radius is 9999px, ours half the 36 px height.
+      expect(Number.parseFloat(o.buttonRadius) * 2).toBeGreaterThanOrEqual(36);
+      expect(Number.parseFloat(h.buttonRadius) * 2).toBeGreaterThanOrEqual(36);
+      await ours.close();
+      await theirs.close();
+    }
+    // The header is not compared: 2026.11's settings pages have a toolbar in the card colour.
+    await writeFile('test-results/ha-look-measured.json', `${JSON.stringify(measured, null, 2)}\n`);
+    console.log(
+      `[ha-look] ours vs Home Assistant ${HA_SETTINGS_PATH}:\n${JSON.stringify(measured, null, 2)}`,
+    );
+  });
+
+  test('screenshots: light and dark, desktop and 360 px, beside Home Assistant’s own settings page', async () => {
     await ssmAddon();
     for (const scheme of ['light', 'dark'] as const) {
       for (const [name, width] of [
@@ -156,11 +220,25 @@ describe('the page looks like Home Assistant', () => {
           'document.documentElement.scrollWidth - window.innerWidth',
         );
         expect(overflow, `${scheme} ${name} scrolls sideways`).toBeLessThanOrEqual(0);
-        await page.screenshot({
-          path: `${SHOTS}/ha-look-addon-${scheme}-${name}.png`,
-          fullPage: true,
-        });
+        const addonShot = `${SHOTS}/ha-look-addon-${scheme}-${name}.png`;
+        await page.screenshot({ path: addonShot, fullPage: true });
         await page.close();
+        const haPage = await openHaSettings(ui.browser, ha, scheme, width);
+        const haShot = `${SHOTS}/ha-look-ha-settings-${scheme}-${name}.png`;
+        await haPage.screenshot({ path: haShot });
+        await haPage.close();
+        await sideBySide(
+          ui.browser,
+          [
+            { caption: `HA Token Manager (${scheme}, ${width} px)`, png: addonShot },
+            {
+              caption: `Home Assistant ${HA_SETTINGS_PATH} (${scheme}, ${width} px)`,
+              png: haShot,
+            },
+          ],
+          width,
+          `${SHOTS}/compare-${scheme}-${name}.png`,
+        );
       }
     }
   });

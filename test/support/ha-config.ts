@@ -57,3 +57,25 @@ export async function writeHttpStore(configDir: string, port: number): Promise<v
     }),
   );
 }
+
+/**
+ * Marks every onboarding step but the owner's as done before the first start
+ * (`.storage/onboarding`, components/onboarding/__init__.py,
+ * STORAGE_VERSION 4, `done`), so the harness's owner step completes
+ * onboarding. Without it the frontend sends every page to /onboarding.html
+ * (components/frontend IndexView: `async_is_onboarded`), and finishing the
+ * core_config step through the API would start met, radio_browser and
+ * google_translate, which reach the internet.
+ */
+export async function writeOnboardingStore(configDir: string): Promise<void> {
+  await mkdir(join(configDir, '.storage'), { recursive: true });
+  await writeFile(
+    join(configDir, '.storage', 'onboarding'),
+    JSON.stringify({
+      version: 4,
+      minor_version: 1,
+      key: 'onboarding',
+      data: { done: ['core_config', 'analytics', 'integration'] },
+    }),
+  );
+}

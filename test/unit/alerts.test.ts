@@ -160,6 +160,24 @@ describe('notifications', () => {
     expect(calls).toEqual(['persistent_notification.dismiss ha_token_manager_addon_rejected']);
   });
 
+  test('a credential that appears after the start (a consumer) has its leftover notifications dismissed once', async () => {
+    const { api, calls } = recordingApi();
+    const notifier = new Notifier(api);
+    const addon = { id: 'addon', name: 'a', state: 'ok' as const, problems: [] };
+    const alexa = { id: 'consumer:alexa', name: 'alexa', state: 'ok' as const, problems: [] };
+    await notifier.reconcile([], [addon]);
+    calls.length = 0;
+    await notifier.reconcile([], [addon, alexa]);
+    expect(calls).toContain(
+      'persistent_notification.dismiss ha_token_manager_consumer_alexa_expiring',
+    );
+    expect(calls.filter((c) => c.includes('dismiss'))).toHaveLength(5);
+    expect(calls.some((c) => c.includes('_addon_'))).toBe(false);
+    calls.length = 0;
+    await notifier.reconcile([], [addon, alexa]);
+    expect(calls).toEqual([]);
+  });
+
   test('the message links to the add-on page', () => {
     const { view, connected, status } = setup();
     connected();

@@ -119,6 +119,17 @@ describe('stateOf', () => {
         now,
       }).state,
     ).toBe('failing');
+    // A dead token still in the parameter because publishing a new one failed: still rejected.
+    const stuck = stateOf({
+      consumer,
+      verdict: { kind: 'rejected', token: Token.parse(tokenFor('r9'), 'x', now), why: 'revoked' },
+      usage: {},
+      unusedAlertDays: 30,
+      failing: 'Issuing failed: AccessDeniedException',
+      now,
+    });
+    expect(stuck.state).toBe('rejected');
+    expect(stuck.reason).toMatch(/could not publish a new one: Issuing failed: AccessDenied/);
     expect(
       stateOf({ consumer, verdict: { kind: 'missing' }, usage: {}, unusedAlertDays: 30, now })
         .state,

@@ -1,14 +1,15 @@
 // Looks like Home Assistant's own settings pages (home-assistant/frontend,
-// src/resources/theme/color: primary #03a9f4, dark primary #0288d1; cards
+// src/resources/theme/color; measured from 2026.11's frontend by
+// test/e2e/ha-look.test.ts: primary #009ac7, dark primary #0288d1; cards
 // with a 1 px outline and no shadow, 12 px radius; pill-shaped buttons with
 // sentence-case labels; Roboto type). Dark mode follows Home Assistant's
 // theme when the ingress frame can read it (client.ts sets data-theme), else
 // prefers-color-scheme. No external fonts or assets (many HA hosts are offline).
 const LIGHT = `--bg: #fafafa; --card: #ffffff; --text: #212121; --muted: #727272; --line: #e0e0e0;
-  --primary: #03a9f4; --primary-dark: #0288d1; --on-primary: #ffffff; --header: #0288d1; --header-text: #ffffff;
+  --primary: #009ac7; --primary-dark: #0288d1; --on-primary: #ffffff; --header: #0288d1; --header-text: #ffffff;
   --ok: #43a047; --warn: #ff9800; --bad: #db4437; --idle: #9e9e9e; --code-bg: #f5f5f5;`;
 const DARK = `--bg: #111111; --card: #1c1c1c; --text: #e1e1e1; --muted: #9b9b9b; --line: #2f2f2f;
-  --primary: #03a9f4; --primary-dark: #0288d1; --on-primary: #111111; --header: #101e24; --header-text: #e1e1e1;
+  --primary: #009ac7; --primary-dark: #0288d1; --on-primary: #111111; --header: #101e24; --header-text: #e1e1e1;
   --ok: #66bb6a; --warn: #ffb74d; --bad: #ef5350; --idle: #9e9e9e; --code-bg: #262626;`;
 
 export const STYLES = `
