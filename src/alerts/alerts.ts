@@ -44,13 +44,23 @@ export interface AlertsOptions {
 }
 
 /**
- * The add-on's token was read and judged, or cannot be: the view is no longer
- * a guess. A token is shown (masked) only once Home Assistant accepted it
- * (tokens/validation.ts); a rejected or unreadable one ends in `unauthorized`
- * or `disconnected` (ha/connection-report.ts).
+ * The credential work has judged what it loaded: the view is no longer a
+ * guess. The add-on's token is shown (masked) only once Home Assistant
+ * accepted it (tokens/validation.ts); a rejected or unreadable one ends in
+ * `unauthorized` or `disconnected` (ha/connection-report.ts). While the add-on
+ * can reach Home Assistant, the consumers are judged by the manager's first
+ * refresh (consumers/manager.ts; `checkedAt`): until then a consumer shows
+ * "Not checked yet", and its problem sensor would read `off` for a moment.
  */
 export function firstReport(s: StatusSnapshot): boolean {
-  return s.token?.masked !== undefined || (s.state !== 'starting' && s.state !== 'connecting');
+  const tokenJudged =
+    s.token?.masked !== undefined || (s.state !== 'starting' && s.state !== 'connecting');
+  if (!tokenJudged) return false;
+  const consumersCanBeChecked = s.state !== 'unauthorized' && s.state !== 'disconnected';
+  return (
+    !consumersCanBeChecked ||
+    (s.consumers ?? []).every((c) => !c.configured || c.checkedAt !== undefined)
+  );
 }
 
 export class Alerts {

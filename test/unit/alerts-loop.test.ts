@@ -159,6 +159,40 @@ describe('a restart of the add-on', () => {
     expect(calls).not.toContain('state binary_sensor.ha_token_manager_problem=off');
   });
 
+  test("a consumer's problem that persists is not posted off while the consumer is not checked yet", async () => {
+    const { clock, status, calls, alerts, loaded } = setup();
+    status.updateToken({
+      source: 'ssm',
+      sourceDescription: 'SSM parameter /t',
+      masked: '••••good',
+    });
+    status.setState('connected', 'Connected.');
+    // Loaded from the consumers' memory, before the manager's first refresh.
+    status.updateConsumers([
+      consumer({
+        state: 'failing',
+        reason: 'Not checked yet: waiting for Home Assistant and SSM.',
+      }),
+    ]);
+    alerts.start();
+    loaded.resolve();
+    await new Promise((r) => setTimeout(r, 30));
+    status.updateConsumers([
+      consumer({
+        state: 'unused',
+        reason: 'Unused for 30 days.',
+        checkedAt: new Date(clock.now()).toISOString(),
+      }),
+    ]);
+    await waitFor(() => calls.some((c) => c.startsWith('create')));
+    await settle(alerts);
+    expect(
+      calls.filter((c) =>
+        c.startsWith('state binary_sensor.ha_token_manager_consumer_alexa_problem'),
+      ),
+    ).toEqual(['state binary_sensor.ha_token_manager_consumer_alexa_problem=on']);
+  });
+
   test('a token not read in time: its problem sensor is unknown, not off', async () => {
     const { calls, alerts, loaded } = setup({ settleMs: 10 });
     alerts.start();
