@@ -17,7 +17,8 @@ import { type CredentialWork, startCredentialWork } from './wiring/credential-wo
 // signals and listens. Start order: HTTP first (so the page can explain a bad
 // configuration), then the alerts and the credential work (src/wiring/: the
 // token manager, the connection, the jobs, the rotator, the consumers); stop
-// in reverse.
+// in reverse. Alerts begin once the credential work has loaded
+// (credentialWorkLoaded) and their stop is bounded (src/alerts/start.ts).
 
 const STOP_DEADLINE_MS = 2000;
 
@@ -173,17 +174,21 @@ async function main(): Promise<void> {
     log.info(
       `Token source: ${options.config.tokenSource}; Home Assistant at ${options.config.homeAssistantUrl}`,
     );
-    alerts = await wireAlerts(env, options.config, status, log, page);
+    alerts = await wireAlerts(env, options.config, options.config.notifications, status, log, page);
     page.iamPolicy = policyFor(options.config);
     work = await startCredentialWork(options.config, env.dataDir, status, log, env.timezone);
+    alerts.credentialWorkLoaded();
   } else {
     for (const problem of options.problems) log.error(`Option problem: ${problem}`);
     status.setProblems(options.problems);
     const count = options.problems.length;
     status.setState(
       'misconfigured',
-      `${count} option${count === 1 ? ' needs' : 's need'} fixing in the Options tab; nothing is sent to Home Assistant until then.`,
+      `${count} option${count === 1 ? ' needs' : 's need'} fixing in the Options tab; no token is managed until then.`,
     );
+    // Alerts do not use the managed token: Home Assistant hears that the options need fixing.
+    alerts = await wireAlerts(env, undefined, options.notifications ?? true, status, log, page);
+    alerts.credentialWorkLoaded();
   }
 }
 

@@ -76,7 +76,7 @@ export interface RotationConfig {
 
 export type OptionsResult =
   | { ok: true; config: Config; warnings: string[] }
-  | { ok: false; problems: string[]; logLevel: LogLevel };
+  | { ok: false; problems: string[]; logLevel: LogLevel; notifications?: boolean };
 
 /** `consumers[2].ssm_parameter`, as a user finds it in the Options tab. */
 function optionPath(path: readonly PropertyKey[]): string {
@@ -139,7 +139,9 @@ export function parseOptions(raw: unknown, now: Date = new Date()): OptionsResul
   const level = LOG_LEVELS.includes(record.log_level as LogLevel)
     ? (record.log_level as LogLevel)
     : 'info';
-  if (!parsed.success || problems.length > 0) return { ok: false, problems, logLevel: level };
+  if (!parsed.success || problems.length > 0)
+    // Alerts run while the options need fixing; they honour `notifications: false` (src/main.ts).
+    return { ok: false, problems, logLevel: level, notifications: record.notifications !== false };
 
   const o = parsed.data;
   const arn = o.ssm_parameter ? ARN.exec(o.ssm_parameter) : null;

@@ -4,9 +4,10 @@ import type { StatusModel, StatusSnapshot } from '../status/status-model.js';
 import { BusEventDiff } from './bus-events.js';
 import type { CoreApi } from './core-api.js';
 import { credentialView, type ViewOptions } from './credential-view.js';
-import { EntityPublisher, type EntitySink, entityStates } from './entities.js';
-import { desiredNotifications, Notifier } from './notifications.js';
+import { type EntitySink, entityStates } from './entities.js';
+import { desiredNotifications, misconfiguredNotification, Notifier } from './notifications.js';
 import { ProblemAges } from './problem-ages.js';
+import { EntityPublisher } from './state-only.js';
 
 // Tells Home Assistant what the status model knows (docs/alerts.md): after
 // each change (debounced) and on every check tick it reconciles the
@@ -15,6 +16,11 @@ import { ProblemAges } from './problem-ages.js';
 // retried on the next tick; when Core answers again, or Home Assistant
 // restarted and forgot its notifications (the entity sink finds out: a
 // state-only entity gone, or MQTT's birth message), everything is posted again.
+// Nothing is posted, dismissed or reported before the credential work has
+// loaded the rotation journal and the consumers and the add-on's token was
+// first read (or `settleMs` passed): what Home Assistant already shows from
+// before a restart of the add-on stays until the add-on knows better, and
+// what was true at start is not reported as news.
 
 export interface AlertsOptions {
   api: CoreApi;
@@ -31,6 +37,30 @@ export interface AlertsOptions {
   debounceMs?: number;
   /** How often the time-based problems are re-evaluated and a Core restart looked for. */
   checkMs?: number;
+  /** Resolves once the credential work has loaded its journal and consumers; unset: at once. */
+  loaded?: Promise<void>;
+  /** After `loaded`, how long to wait at most for the first read of the add-on's token. */
+  settleMs?: number;
+}
+
+/**
+ * The credential work has judged what it loaded: the view is no longer a
+ * guess. The add-on's token is shown (masked) only once Home Assistant
+ * accepted it (tokens/validation.ts); a rejected or unreadable one ends in
+ * `unauthorized` or `disconnected` (ha/connection-report.ts). While the add-on
+ * can reach Home Assistant, the consumers are judged by the manager's first
+ * refresh (consumers/manager.ts; `checkedAt`): until then a consumer shows
+ * "Not checked yet", and its problem sensor would read `off` for a moment.
+ */
+export function firstReport(s: StatusSnapshot): boolean {
+  const tokenJudged =
+    s.token?.masked !== undefined || (s.state !== 'starting' && s.state !== 'connecting');
+  if (!tokenJudged) return false;
+  const consumersCanBeChecked = s.state !== 'unauthorized' && s.state !== 'disconnected';
+  return (
+    !consumersCanBeChecked ||
+    (s.consumers ?? []).every((c) => !c.configured || c.checkedAt !== undefined)
+  );
 }
 
 export class Alerts {
@@ -47,29 +77,48 @@ export class Alerts {
   #failing = false;
   #events: Promise<void> = Promise.resolve();
   #stopped = false;
+  #loaded = false;
+  #settle: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: AlertsOptions) {
     this.#o = options;
     this.#notifier = new Notifier(options.api);
-    this.#entities = options.entities ?? new EntityPublisher(options.api);
+    this.#entities =
+      options.entities ?? new EntityPublisher(options.api, { log: options.log.child('entities') });
   }
 
   start(): void {
     const { status } = this.#o;
-    this.#diff = new BusEventDiff(status.snapshot());
     this.#unsubscribe = status.subscribe((snapshot) => this.#changed(snapshot));
     this.#tick = setInterval(() => void this.#check(), this.#o.checkMs ?? 10_000);
     this.#tick.unref?.();
-    this.sync();
+    void (this.#o.loaded ?? Promise.resolve()).then(() => {
+      this.#loaded = true;
+      if (firstReport(status.snapshot())) this.#ready();
+      else this.#settle = setTimeout(() => this.#ready(), this.#o.settleMs ?? 30_000);
+    });
   }
 
+  /** In-flight Core requests are aborted, then the entities are marked unavailable (bounded). */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#unsubscribe?.();
     clearTimeout(this.#debounce);
+    clearTimeout(this.#settle);
     clearInterval(this.#tick);
+    this.#o.api.abort();
     await Promise.allSettled([this.#running, this.#events]);
     await this.#entities.stop();
+    this.#o.api.abort();
+  }
+
+  /** Starts watching for news from what is true now, and the first sync. */
+  #ready(): void {
+    if (this.#diff || this.#stopped) return;
+    clearTimeout(this.#settle);
+    this.#diff = new BusEventDiff(this.#o.status.snapshot());
+    // Debounced like any change: a verdict often comes in two steps (the error, then the state).
+    this.#debounce = setTimeout(() => void this.sync(), this.#o.debounceMs ?? 250);
   }
 
   /**
@@ -83,8 +132,9 @@ export class Alerts {
     void this.sync();
   }
 
-  /** Starts a sync, or asks the one in progress to run once more. */
+  /** Starts a sync, or asks the one in progress to run once more. Nothing before the start-up is known. */
   sync(): Promise<void> {
+    if (!this.#diff) return Promise.resolve();
     if (this.#running) {
       this.#again = true;
       return this.#running;
@@ -96,6 +146,10 @@ export class Alerts {
   }
 
   #changed(snapshot: StatusSnapshot): void {
+    if (!this.#diff) {
+      if (this.#loaded && firstReport(snapshot)) this.#ready();
+      return;
+    }
     for (const event of this.#diff?.next(snapshot) ?? []) {
       // In order, one after another; an event that cannot be sent is lost (it was a moment).
       this.#events = this.#events.then(() =>
@@ -110,7 +164,7 @@ export class Alerts {
   }
 
   async #check(): Promise<void> {
-    if (this.#stopped) return;
+    if (this.#stopped || !this.#diff) return;
     if (!this.#failing) {
       try {
         if (await this.#entities.lost()) {
@@ -148,10 +202,13 @@ export class Alerts {
       // Entities first: by MQTT they do not depend on the Core API answering.
       await this.#entities.publish(entityStates(snapshot.state, credentials));
       if (this.#o.notifications) {
-        await this.#notifier.reconcile(
-          desiredNotifications(credentials, this.#o.pageUrl()),
-          credentials,
-        );
+        const desired = desiredNotifications(credentials, this.#o.pageUrl());
+        if (snapshot.state === 'misconfigured')
+          desired.unshift(misconfiguredNotification(snapshot.reason, this.#o.pageUrl()));
+        await this.#notifier.reconcile(desired, credentials);
+      } else {
+        // Ones from while the option was on would stay forever.
+        await this.#notifier.dismissAll(credentials);
       }
       if (this.#failing) log.info('Home Assistant takes alerts again');
       this.#failing = false;

@@ -29,9 +29,17 @@ export interface CoreApiOptions {
 
 export class CoreApi {
   readonly #o: CoreApiOptions;
+  /** Aborted by abort(): the add-on's stop does not wait out the 10 s timeouts. */
+  #inFlight = new AbortController();
 
   constructor(options: CoreApiOptions) {
     this.#o = options;
+  }
+
+  /** Ends every request in progress now (they fail); later requests go ahead. */
+  abort(): void {
+    this.#inFlight.abort(new Error('the add-on is stopping'));
+    this.#inFlight = new AbortController();
   }
 
   callService(domain: string, service: string, data: Record<string, unknown>): Promise<unknown> {
@@ -89,7 +97,10 @@ export class CoreApi {
           ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.#o.timeoutMs ?? 10_000),
+        signal: AbortSignal.any([
+          AbortSignal.timeout(this.#o.timeoutMs ?? 10_000),
+          this.#inFlight.signal,
+        ]),
       });
     } catch (error) {
       throw new CoreApiError(`${method} ${path}: the Supervisor could not be reached`, undefined, {

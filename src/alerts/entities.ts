@@ -1,13 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { State } from '../status/status-model.js';
-import type { CoreApi } from './core-api.js';
 import type { ManagedCredential } from './credential-view.js';
 
-// One model of the add-on's entities, and the state-only way to show them:
-// posted through the Core API (`POST /api/states/<id>`,
-// components/api/__init__.py APIEntityStateView). Core keeps those in memory
-// only: after it restarts they are gone until posted again, which the alerts
-// loop does (alerts.ts). Each entity is posted only when its state or
-// attributes changed. The MQTT way (mqtt-entities.ts) reads the same model, so
+// One model of the add-on's entities and their ids. Two sinks show it: the
+// state-only way (state-only.ts) and MQTT discovery (mqtt-entities.ts), so
 // the two cannot drift: same entity ids, names, states and attributes.
 
 /** The device an entity belongs to: the add-on as a whole, or one managed credential. */
@@ -48,9 +44,40 @@ export interface EntitySink {
 export const ADDON_PROBLEM_ENTITY = 'binary_sensor.ha_token_manager_problem';
 export const ADDON_DEVICE: EntityDevice = { key: 'ha_token_manager', name: 'HA Token Manager' };
 
-/** `addon`, `consumer:<name>` → a safe object id part (lower case, `_` for anything else). */
+/**
+ * Home Assistant's rule for an object id (homeassistant/core.py
+ * valid_entity_id): `[a-z0-9_]`, no `__`, no `_` first or last. POST
+ * /api/states answers 400 for anything else; MQTT discovery's node and object
+ * ids (components/mqtt/discovery.py) allow `[a-zA-Z0-9_-]`, a superset.
+ */
+export const VALID_OBJECT_ID = /^(?!_)(?!.*__)[a-z0-9_]+(?<!_)$/;
+
+/** `alexa-skill` → `alexa_skill`: every other character `_`, runs collapsed, none at the ends. */
+export function slugOf(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+}
+
+/** Ends an id the slug had to change; a name ending like this is hashed too, so ids stay distinct. */
+const HASHED = /_[0-9a-f]{6}$/;
+
+/**
+ * `addon`, `consumer:<name>` → the credential's object id part, one to one
+ * (docs/alerts.md, "Entity ids"): a name that already is a valid object id
+ * keeps it (`consumer_alexa`, `consumer_alexa_skill`); any other (`alexa-skill`,
+ * `alexa_`, `a__b`) gets its slug plus 6 hex digits of the name's SHA-256
+ * (`consumer_alexa_skill_3f9a0c`), so `alexa-skill` and `alexa_skill` never
+ * share entities or notifications.
+ */
 export function objectId(id: string): string {
-  return id.toLowerCase().replace(/[^a-z0-9_]+/g, '_');
+  if (id === 'addon') return 'addon';
+  const name = id.replace(/^consumer:/, '');
+  if (VALID_OBJECT_ID.test(name) && !HASHED.test(name)) return `consumer_${name}`;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 6);
+  const slug = slugOf(name);
+  return `consumer_${slug ? `${slug}_` : ''}${hash}`;
 }
 
 export function entityStates(
@@ -106,7 +133,8 @@ function credentialEntities(c: ManagedCredential): EntityState[] {
       component: 'binary_sensor',
       device,
       label: 'Problem',
-      state: c.problems.length > 0 ? 'on' : 'off',
+      // Nothing known yet is not "no problem": `off` then `on` would fire a `to: "on"` automation.
+      state: c.problems.length > 0 ? 'on' : c.state === 'unknown' ? 'unknown' : 'off',
       deviceClass: 'problem',
       attributes: { problems: c.problems.map((p) => p.kind), ...common },
     },
@@ -123,60 +151,4 @@ function credentialEntities(c: ManagedCredential): EntityState[] {
     timestamp('last_used', 'Last used', c.lastUsedAt, 'mdi:clock-check-outline'),
     timestamp('last_rotated', 'Last rotated', c.lastRotatedAt, 'mdi:rotate-right'),
   ];
-}
-
-/** The attributes a state-only entity carries: its name, class and icon, then the extras. */
-export function stateOnlyAttributes(s: EntityState): Record<string, unknown> {
-  return {
-    friendly_name: `${s.device.name} ${s.label.toLowerCase()}`,
-    ...(s.deviceClass ? { device_class: s.deviceClass } : {}),
-    ...(s.icon ? { icon: s.icon } : {}),
-    ...s.attributes,
-  };
-}
-
-/**
- * Removes state-only entities this add-on posted before it had a broker
- * (Mosquitto installed later, Core not restarted since): while one holds an
- * entity id, Core's entity registry gives the MQTT entity another one
- * (`…_2`; helpers/entity_registry.py async_generate_entity_id). Only states
- * that look like ours (the state-only friendly name) are removed.
- */
-export async function removeStateOnly(api: CoreApi, states: readonly EntityState[]): Promise<void> {
-  for (const s of states) {
-    const current = await api.getState(s.entityId);
-    if (current?.attributes?.friendly_name === stateOnlyAttributes(s).friendly_name)
-      await api.removeState(s.entityId);
-  }
-}
-
-export class EntityPublisher implements EntitySink {
-  readonly #api: CoreApi;
-  /** entity id → the JSON last posted. */
-  readonly #posted = new Map<string, string>();
-
-  constructor(api: CoreApi) {
-    this.#api = api;
-  }
-
-  forget(): void {
-    this.#posted.clear();
-  }
-
-  /** Core keeps state-only entities in memory only: the add-on's own gone means Core restarted (or someone removed it). */
-  async lost(): Promise<boolean> {
-    return (await this.#api.getState(ADDON_PROBLEM_ENTITY)) === undefined;
-  }
-
-  async publish(states: readonly EntityState[]): Promise<void> {
-    for (const s of states) {
-      const attributes = stateOnlyAttributes(s);
-      const json = JSON.stringify([s.state, attributes]);
-      if (this.#posted.get(s.entityId) === json) continue;
-      await this.#api.setState(s.entityId, s.state, attributes);
-      this.#posted.set(s.entityId, json);
-    }
-  }
-
-  async stop(): Promise<void> {}
 }

@@ -6,9 +6,9 @@ import type { StatusModel } from '../status/status-model.js';
 import { Alerts } from './alerts.js';
 import { CoreApi } from './core-api.js';
 import { EXPIRY_WARNING_DAYS, type ViewOptions } from './credential-view.js';
-import { removeStateOnly } from './entities.js';
 import { MqttEntities } from './mqtt-entities.js';
 import { lookUpMqtt } from './mqtt-service.js';
+import { removeStateOnly } from './state-only.js';
 
 // Builds the alerts (docs/alerts.md) from the options and the Supervisor's
 // address: finds the add-on's page for the notifications' links, and whether
@@ -34,7 +34,12 @@ export function panelPath(slug: string, coreVersion: string | undefined): string
 export interface AlertsSetup {
   supervisorUrl: string;
   supervisorToken: string;
-  config: Config;
+  /** Undefined while the options need fixing: alerts run anyway and say so. */
+  config: Config | undefined;
+  /** The `notifications` option (read even from options that need fixing). */
+  notifications: boolean;
+  /** Resolves once the credential work has loaded the journal and the consumers. */
+  loaded: Promise<void>;
   status: StatusModel;
   log: Logger;
   clock: Clock;
@@ -44,12 +49,13 @@ export interface AlertsSetup {
   describe?: (entities: string) => void;
 }
 
-/** The thresholds of the credential view for these options. */
+/** The thresholds of the credential view for these options (the longest while they need fixing). */
 export function viewOptions(
-  config: Config,
+  config: Config | undefined,
   timezone: string | undefined,
 ): Omit<ViewOptions, 'now'> {
-  const interval = shortestInterval(upcomingRuns(config.refreshSchedule, 4, timezone)) ?? 3_600_000;
+  const interval =
+    (config && shortestInterval(upcomingRuns(config.refreshSchedule, 4, timezone))) ?? 3_600_000;
   return {
     // "A few refresh runs", at least a minute, at most an hour.
     unreadableAfterMs: Math.min(3_600_000, Math.max(60_000, 3 * interval)),
@@ -60,8 +66,12 @@ export function viewOptions(
 
 /** What main.ts holds of the running alerts. */
 export interface StartedAlerts {
+  /** Bounded (STOP_MS): the add-on's stop goes on to flush its files whatever Core does. */
   stop(): Promise<void>;
 }
+
+/** The add-on has 2 s to stop (main.ts); alerts get at most this much of it. */
+export const STOP_MS = 1200;
 
 export function startAlerts(s: AlertsSetup): StartedAlerts {
   const api = new CoreApi({ supervisorUrl: s.supervisorUrl, token: s.supervisorToken });
@@ -113,7 +123,8 @@ export function startAlerts(s: AlertsSetup): StartedAlerts {
       status: s.status,
       log: s.log,
       clock: s.clock,
-      notifications: s.config.notifications,
+      notifications: s.notifications,
+      loaded: s.loaded,
       view: viewOptions(s.config, s.timezone),
       entities,
       // Home Assistant's frontend route for an add-on's ingress panel.
@@ -122,12 +133,13 @@ export function startAlerts(s: AlertsSetup): StartedAlerts {
     });
     alerts.start();
   });
-  if (!s.config.notifications) s.log.info('Notifications in Home Assistant are off (option)');
+  if (!s.notifications) s.log.info('Notifications in Home Assistant are off (option)');
   return {
     stop: async () => {
       // Still asking the Supervisor: nothing is started once it answers.
       stopped = true;
-      await alerts?.stop();
+      const bound = new Promise<void>((resolve) => setTimeout(resolve, STOP_MS).unref?.());
+      await Promise.race([alerts?.stop(), bound]);
     },
   };
 }

@@ -7,7 +7,9 @@ import type { Config } from '../options.js';
 import type { StatusModel } from '../status/status-model.js';
 
 // What tells Home Assistant about problems (docs/alerts.md) and the 24 h
-// history the page draws, built from valid options.
+// history the page draws. Built from the options even when they need fixing
+// (config undefined): alerts do not use the managed token, and Home Assistant
+// should hear that the add-on is misconfigured.
 
 /** The parts of the environment alerts read (main.ts reads them). */
 export interface AlertsEnv {
@@ -23,31 +25,44 @@ export interface AlertsWork {
   history: HistoryRecorder;
   /** Undefined standalone: no Supervisor to reach Home Assistant through. */
   alerts: StartedAlerts | undefined;
+  /**
+   * The credential work has loaded the rotation journal and the consumers
+   * (or there is none): alerts begin from what is true then, so a restart of
+   * the add-on neither re-announces old rotations nor flaps a problem.
+   */
+  credentialWorkLoaded(): void;
 }
 
 export async function wireAlerts(
   env: AlertsEnv,
-  config: Config,
+  config: Config | undefined,
+  notifications: boolean,
   status: StatusModel,
   log: Logger,
   page: PageExtras,
 ): Promise<AlertsWork> {
+  let credentialWorkLoaded = () => {};
+  const loaded = new Promise<void>((resolve) => {
+    credentialWorkLoaded = resolve;
+  });
   const history = new HistoryRecorder(systemClock, viewOptions(config, env.timezone), env.dataDir);
   const historyProblem = await history.load();
   if (historyProblem) log.warning(historyProblem);
   history.watch(status);
   page.history = () => history.tracks();
   page.alerts = env.supervisorToken
-    ? `Alerts go to Home Assistant through the Supervisor${config.notifications ? '' : ' (notifications off)'}.`
+    ? `Alerts go to Home Assistant through the Supervisor${notifications ? '' : ' (notifications off)'}.`
     : 'Alerts in Home Assistant are off: no Supervisor (standalone).';
   if (!env.supervisorToken) {
     log.info('Alerts in Home Assistant are off: no Supervisor (standalone)');
-    return { history, alerts: undefined };
+    return { history, alerts: undefined, credentialWorkLoaded };
   }
   const alerts = startAlerts({
     supervisorUrl: env.supervisorUrl,
     supervisorToken: env.supervisorToken,
     config,
+    notifications,
+    loaded,
     status,
     log: log.child('alerts'),
     clock: systemClock,
@@ -57,5 +72,5 @@ export async function wireAlerts(
       page.alerts = `${page.alerts ?? ''} ${entities}`.trim();
     },
   });
-  return { history, alerts };
+  return { history, alerts, credentialWorkLoaded };
 }

@@ -201,6 +201,25 @@ describe('alerts in Home Assistant through the Supervisor', () => {
       return s && s.state !== 'unknown' ? s : undefined;
     });
     expect(Math.abs(Date.parse(last.state) - Date.now())).toBeLessThan(60_000);
+
+    // Stopped: the state-only entities say unavailable (MQTT's last will does the same).
+    await addon.stop();
+    await waitForEntity(PROBLEM, 'unavailable');
+    // Started again with the rotation in its journal: nothing is announced again.
+    const afterRestart = watch.events.length;
+    const again = await addons.start(undefined, {
+      dir: addon.dir,
+      env: {
+        SUPERVISOR_TOKEN: supervisor.addonToken,
+        SUPERVISOR_URL: supervisor.url,
+        INGRESS_PEER: '127.0.0.1',
+        ALERTS_CHECK_MS: '500',
+      },
+    });
+    await again.waitForStatus('connected', (s) => s.state === 'connected');
+    await waitForEntity(PROBLEM, 'off');
+    await waitForEntity('sensor.ha_token_manager_addon_last_rotated', last.state);
+    expect(watch.events.slice(afterRestart).map((e) => e.event_type)).toEqual([]);
   });
 
   test('the proxy refuses anything but the add-on token: a wrong SUPERVISOR_TOKEN posts nothing and says so', async () => {
@@ -226,6 +245,33 @@ describe('alerts in Home Assistant through the Supervisor', () => {
     const attempts = supervisor.refused;
     await waitFor('three more attempts', () => supervisor.refused >= attempts + 3);
     expect(addon.output.split('Could not update Home Assistant').length - 1).toBe(1);
+  });
+
+  test('options that need fixing: the add-on problem on, its state misconfigured, a notification saying so; dismissed once they are fixed', async () => {
+    const env = {
+      SUPERVISOR_TOKEN: supervisor.addonToken,
+      SUPERVISOR_URL: supervisor.url,
+      INGRESS_PEER: '127.0.0.1',
+      ALERTS_CHECK_MS: '500',
+    };
+    const bad = await addons.start({ refresh_schedule: 'not cron' }, { env });
+    await bad.waitForStatus('misconfigured', (s) => s.state === 'misconfigured');
+    await waitForEntity('sensor.ha_token_manager_state', 'misconfigured');
+    await waitForEntity('binary_sensor.ha_token_manager_problem', 'on');
+    const note = await waitFor('the misconfigured notification', () =>
+      watch.notifications.get('ha_token_manager_misconfigured'),
+    );
+    expect(note.message).toContain('need');
+    await bad.stop();
+    // Fixed options: the notification from before is dismissed at start.
+    ssm.proxy.mode = { kind: 'pass' };
+    const parameter = uniqueParameter();
+    await putToken(ssm.moto, parameter, addons.secret(await ha.mint(30)));
+    const good = await startSupervised(parameter);
+    await good.waitForStatus('connected', (s) => s.state === 'connected');
+    await waitFor('the notification dismissed', () =>
+      watch.notifications.has('ha_token_manager_misconfigured') ? undefined : true,
+    );
   });
 
   test('standalone (no SUPERVISOR_TOKEN): alerts are off and the log says so', async () => {

@@ -3,10 +3,11 @@ import { type AddressInfo, connect, createServer, type Server, type Socket } fro
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ManagedCredential } from '../../src/alerts/credential-view.js';
-import { EntityPublisher, entityStates } from '../../src/alerts/entities.js';
+import { entityStates } from '../../src/alerts/entities.js';
 import { discoveryMessages } from '../../src/alerts/mqtt-discovery.js';
 import { MqttEntities } from '../../src/alerts/mqtt-entities.js';
 import { lookUpMqtt, type MqttBroker } from '../../src/alerts/mqtt-service.js';
+import { EntityPublisher } from '../../src/alerts/state-only.js';
 import { redact } from '../../src/log.js';
 import { memoryLogger } from '../support/fakes.js';
 import { Mosquitto } from '../support/mosquitto.js';
@@ -83,6 +84,28 @@ describe('the discovery mapping', () => {
     expect(messages.size).toBe(15);
   });
 
+  test('odd consumer names give discovery topics and object ids Home Assistant accepts; an unknown problem is None', () => {
+    const odd = ['alexa_', 'a_-b', '_x', '-'].map(
+      (name): ManagedCredential => ({
+        id: `consumer:${name}`,
+        name,
+        state: 'unknown',
+        problems: [],
+      }),
+    );
+    const messages = discoveryMessages(entityStates('connected', odd), {});
+    // components/mqtt/discovery.py: <prefix>/<component>/[<node_id>/]<object_id>/config.
+    const TOPIC = /^homeassistant\/(binary_sensor|sensor)\/[a-zA-Z0-9_-]+\/[a-zA-Z0-9_-]+\/config$/;
+    const configs = [...messages.keys()].filter((t) => t.endsWith('/config'));
+    expect(configs).toHaveLength(4 * 5 + 2);
+    for (const topic of configs) expect(topic).toMatch(TOPIC);
+    const state = JSON.parse(
+      messages.get('ha_token_manager/consumer_alexa_a80b10/state') ?? 'null',
+    );
+    // The template renders null as "None": Home Assistant's binary sensor shows unknown, not off.
+    expect(state?.problem.state).toBeNull();
+  });
+
   test('the state-only way reads the same model: same ids, the names it always had', async () => {
     const states = entityStates('connected', [addon]);
     const posted: [string, string, Record<string, unknown>][] = [];
@@ -91,7 +114,7 @@ describe('the discovery mapping', () => {
         posted.push([id, s, attributes]);
       },
     };
-    await new EntityPublisher(api as never).publish(states);
+    await new EntityPublisher(api as never, { log: memoryLogger().log }).publish(states);
     expect(posted.map(([id]) => id)).toEqual(states.map((s) => s.entityId));
     expect(posted[2]).toEqual([
       'binary_sensor.ha_token_manager_addon_problem',

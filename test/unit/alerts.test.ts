@@ -1,10 +1,15 @@
 import { describe, expect, test } from 'vitest';
 import { BusEventDiff } from '../../src/alerts/bus-events.js';
 import type { CoreApi } from '../../src/alerts/core-api.js';
-import { credentialView, type ViewOptions } from '../../src/alerts/credential-view.js';
-import { EntityPublisher, entityStates } from '../../src/alerts/entities.js';
-import { desiredNotifications, Notifier } from '../../src/alerts/notifications.js';
+import {
+  credentialView,
+  PROBLEM_KINDS,
+  type ViewOptions,
+} from '../../src/alerts/credential-view.js';
+import { entityStates, objectId } from '../../src/alerts/entities.js';
+import { desiredNotifications, Notifier, notificationId } from '../../src/alerts/notifications.js';
 import { panelPath } from '../../src/alerts/start.js';
+import { EntityPublisher } from '../../src/alerts/state-only.js';
 import { TokenRejectedError } from '../../src/errors.js';
 import { rotationInfo } from '../../src/rotation/report.js';
 import { StatusModel } from '../../src/status/status-model.js';
@@ -248,8 +253,9 @@ describe('notifications', () => {
     const sync = () =>
       notifier.reconcile(desiredNotifications(view(), '/hassio/ingress/x'), view());
     await sync();
-    // At start, every id a credential could have is dismissed (left over from before a restart).
-    expect(calls.filter((c) => c.includes('dismiss'))).toHaveLength(5);
+    // At start, every id a credential could have is dismissed (left over from before a restart),
+    // and the add-on's "options need fixing".
+    expect(calls.filter((c) => c.includes('dismiss'))).toHaveLength(6);
     calls.length = 0;
     status.setState('unauthorized', 'rejected');
     await sync();
@@ -308,13 +314,48 @@ describe('entities', () => {
     ]);
     expect(states.find((s) => s.entityId.endsWith('addon_last_rotated'))?.state).toBe('unknown');
     const { api, calls } = recordingApi();
-    const publisher = new EntityPublisher(api);
+    const publisher = new EntityPublisher(api, { log: memoryLogger().log });
     await publisher.publish(states);
     await publisher.publish(states);
     expect(calls).toHaveLength(7);
     publisher.forget();
     await publisher.publish(states);
     expect(calls).toHaveLength(14);
+  });
+});
+
+describe('entity ids', () => {
+  // homeassistant/core.py valid_entity_id; POST /api/states answers 400 for anything else.
+  const VALID_ENTITY_ID = /^(?!.+__)(?!_)[\da-z_]+(?<!_)\.(?!_)[\da-z_]+(?<!_)$/;
+  const idsOf = (...names: string[]) =>
+    entityStates(
+      'connected',
+      names.map((name) => ({ id: `consumer:${name}`, name, state: 'ok', problems: [] })),
+    ).map((e) => e.entityId);
+
+  test('every consumer name the options allow gives entity and notification ids Home Assistant accepts', () => {
+    const names = ['alexa_', 'alexa-', 'a_-b', '_x', '-', '_', 'a__b', '--a--', 'x'.repeat(64)];
+    for (const id of idsOf(...names)) expect(id).toMatch(VALID_ENTITY_ID);
+    for (const name of names)
+      for (const kind of PROBLEM_KINDS)
+        expect(`persistent_notification.${notificationId(`consumer:${name}`, kind)}`).toMatch(
+          VALID_ENTITY_ID,
+        );
+  });
+
+  test('names differing only in - and _ (a renamed consumer) never share an id; ordinary names keep theirs', () => {
+    const names = ['x-y', 'x_y', '-x', 'x', 'alexa-skill', 'alexa_skill', 'x_y_', 'ab_123abc'];
+    const ids = idsOf(...names);
+    expect(new Set(ids).size).toBe(ids.length);
+    const notifications = names.map((n) => notificationId(`consumer:${n}`, 'rejected'));
+    expect(new Set(notifications).size).toBe(names.length);
+    // Ordinary names: the id they always had.
+    expect(objectId('consumer:alexa_skill')).toBe('consumer_alexa_skill');
+    expect(objectId('consumer:alexa')).toBe('consumer_alexa');
+    expect(objectId('addon')).toBe('addon');
+    // Others: the slug plus a stable hash of the name.
+    expect(objectId('consumer:alexa-skill')).toMatch(/^consumer_alexa_skill_[0-9a-f]{6}$/);
+    expect(objectId('consumer:alexa-skill')).toBe(objectId('consumer:alexa-skill'));
   });
 });
 

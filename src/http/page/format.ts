@@ -80,7 +80,7 @@ export function headline(s: StatusSnapshot, now: number): string {
       return s.state === 'degraded' ? `${base} ${degradedNote(s, now)}` : base;
     }
     case 'misconfigured':
-      return `The add-on's options need fixing (${s.problems.length} problem${s.problems.length === 1 ? '' : 's'} below); nothing is sent to Home Assistant until then.`;
+      return `The add-on's options need fixing (${s.problems.length} problem${s.problems.length === 1 ? '' : 's'} below); no token is managed until then.`;
     default:
       return s.reason;
   }
