@@ -10,7 +10,7 @@ import { useSsm } from '../support/ssm-session.js';
 
 // The page measured against Home Assistant's own frontend (home-assistant/
 // frontend: ha-card has a 1 px outline and no shadow; primary #009ac7 in
-// 2026.11, dark primary #0288d1; the dark theme's header #101e24; pill
+// 2026.11, dark primary #0288d1; a toolbar in the card colour; pill
 // buttons with sentence-case labels; Roboto), in Debian's Chromium through a
 // loopback stand-in for ingress — and against the run's real Home Assistant
 // frontend, its own settings page side by side (test/support/ha-frontend.ts).
@@ -63,7 +63,7 @@ describe('the page looks like Home Assistant', () => {
     const page = await open('light', 1200);
     expect(await css(page, '.card', 'border-top-width')).toBe('1px');
     expect(await css(page, '.card', 'box-shadow')).toBe('none');
-    expect(await css(page, 'header', 'background-color')).toBe('rgb(2, 136, 209)');
+    expect(await css(page, 'header', 'background-color')).toBe('rgb(255, 255, 255)');
     expect(await css(page, 'button#refresh', 'border-radius')).toBe('18px');
     expect(await css(page, 'button#refresh', 'text-transform')).toBe('none');
     expect(await page.locator('button#rotate').textContent()).toBe('Rotate now');
@@ -75,14 +75,14 @@ describe('the page looks like Home Assistant', () => {
     await ssmAddon();
     const haDark = await open('light', 1200, { dark: true });
     expect(await haDark.locator('html').getAttribute('data-theme')).toBe('dark');
-    expect(await css(haDark, 'header', 'background-color')).toBe('rgb(16, 30, 36)');
+    expect(await css(haDark, 'header', 'background-color')).toBe('rgb(28, 28, 28)');
     await haDark.close();
     const haLight = await open('dark', 1200, { dark: false });
-    expect(await css(haLight, 'header', 'background-color')).toBe('rgb(2, 136, 209)');
+    expect(await css(haLight, 'header', 'background-color')).toBe('rgb(255, 255, 255)');
     await haLight.close();
     const system = await open('dark', 1200);
     expect(await system.locator('html').getAttribute('data-theme')).toBeNull();
-    expect(await css(system, 'header', 'background-color')).toBe('rgb(16, 30, 36)');
+    expect(await css(system, 'header', 'background-color')).toBe('rgb(28, 28, 28)');
     await system.close();
   });
 
@@ -169,6 +169,12 @@ describe('the page looks like Home Assistant', () => {
           buttonRadius: await css(ours, 'button#refresh', 'border-top-left-radius'),
           buttonTransform: await css(ours, 'button#refresh', 'text-transform'),
           header: await css(ours, 'header', 'background-color'),
+          headerText: await css(ours, 'header', 'color'),
+          headerHeight: await css(ours, 'header', 'height'),
+          headerRule: await css(ours, 'header', 'border-bottom-style'),
+          title: `${await css(ours, 'header h1', 'font-size')} ${await css(ours, 'header h1', 'font-weight')}`,
+          text: await css(ours, 'body', 'color'),
+          cardOutline: await css(ours, '.card', 'border-top-color'),
         },
         homeAssistant: {
           cardBorder: `${await deepStyle(theirs, 'ha-card', 'border-top-width')} ${await deepStyle(theirs, 'ha-card', 'border-top-style')}`,
@@ -183,6 +189,12 @@ describe('the page looks like Home Assistant', () => {
           buttonRadius: await deepStyle(theirs, 'ha-button >> button', 'border-top-left-radius'),
           buttonTransform: await deepStyle(theirs, 'ha-button >> button', 'text-transform'),
           header: await deepStyle(theirs, '.toolbar', 'background-color'),
+          headerText: await deepStyle(theirs, '.toolbar', 'color'),
+          headerHeight: await deepStyle(theirs, '.toolbar', 'height'),
+          headerRule: await deepStyle(theirs, '.toolbar', 'border-bottom-style'),
+          title: `${await deepStyle(theirs, '.toolbar .main-title', 'font-size')} ${await deepStyle(theirs, '.toolbar .main-title', 'font-weight')}`,
+          text: await deepStyle(theirs, '.toolbar .main-title', 'color'),
+          cardOutline: await deepStyle(theirs, 'ha-card', 'border-top-color'),
         },
       };
       measured[scheme] = values;
@@ -195,13 +207,20 @@ describe('the page looks like Home Assistant', () => {
       expect(o.darkPrimary, `${scheme}: dark primary colour`).toBe(h.darkPrimary);
       expect(o.font.split(',')[0], `${scheme}: typeface`).toBe(h.font.split(',')[0]);
       expect(o.buttonTransform, `${scheme}: button labels`).toBe(h.buttonTransform);
+      // The settings pages' toolbar: the card colour, the text colour, 56 px, no rule, a 20 px title.
+      expect(o.header, `${scheme}: header colour`).toBe(h.header);
+      expect(o.headerText, `${scheme}: header text`).toBe(h.headerText);
+      expect(o.headerHeight, `${scheme}: header height`).toBe(h.headerHeight);
+      expect(o.headerRule, `${scheme}: no rule under the header`).toBe(h.headerRule);
+      expect(o.title, `${scheme}: title size and weight`).toBe(h.title);
+      expect(o.text, `${scheme}: text colour`).toBe(h.text);
+      expect(o.cardOutline, `${scheme}: card outline colour`).toBe(h.cardOutline);
       // Pills both: Home Assistant's radius is 9999px, ours half the 36 px height.
       expect(Number.parseFloat(o.buttonRadius) * 2).toBeGreaterThanOrEqual(36);
       expect(Number.parseFloat(h.buttonRadius) * 2).toBeGreaterThanOrEqual(36);
       await ours.close();
       await theirs.close();
     }
-    // The header is not compared: 2026.11's settings pages have a toolbar in the card colour.
     await writeFile('test-results/ha-look-measured.json', `${JSON.stringify(measured, null, 2)}\n`);
     console.log(
       `[ha-look] ours vs Home Assistant ${HA_SETTINGS_PATH}:\n${JSON.stringify(measured, null, 2)}`,

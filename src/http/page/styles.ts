@@ -1,15 +1,17 @@
 // Looks like Home Assistant's own settings pages (home-assistant/frontend,
 // src/resources/theme/color; measured from 2026.11's frontend by
-// test/e2e/ha-look.test.ts: primary #009ac7, dark primary #0288d1; cards
-// with a 1 px outline and no shadow, 12 px radius; pill-shaped buttons with
-// sentence-case labels; Roboto type). Dark mode follows Home Assistant's
+// test/e2e/ha-look.test.ts: primary #009ac7, dark primary #0288d1; text
+// #141414 / #e1e1e1, dividers and card outlines at 12 % of the text colour;
+// the settings pages' 56 px toolbar in the card colour with a 20 px title and
+// no rule under it; cards with a 1 px outline and no shadow, 12 px radius;
+// pill-shaped buttons with sentence-case labels; Roboto type). Dark mode follows Home Assistant's
 // theme when the ingress frame can read it (client.ts sets data-theme), else
 // prefers-color-scheme. No external fonts or assets (many HA hosts are offline).
-const LIGHT = `--bg: #fafafa; --card: #ffffff; --text: #212121; --muted: #727272; --line: #e0e0e0;
-  --primary: #009ac7; --primary-dark: #0288d1; --on-primary: #ffffff; --header: #0288d1; --header-text: #ffffff;
+const LIGHT = `--bg: #fafafa; --card: #ffffff; --text: #141414; --muted: #5e5e5e; --line: rgba(0, 0, 0, 0.12);
+  --primary: #009ac7; --primary-dark: #0288d1; --on-primary: #ffffff; --header: #ffffff; --header-text: #141414;
   --ok: #43a047; --warn: #ff9800; --bad: #db4437; --idle: #9e9e9e; --code-bg: #f5f5f5;`;
-const DARK = `--bg: #111111; --card: #1c1c1c; --text: #e1e1e1; --muted: #9b9b9b; --line: #2f2f2f;
-  --primary: #009ac7; --primary-dark: #0288d1; --on-primary: #111111; --header: #101e24; --header-text: #e1e1e1;
+const DARK = `--bg: #111111; --card: #1c1c1c; --text: #e1e1e1; --muted: #9b9b9b; --line: rgba(225, 225, 225, 0.12);
+  --primary: #009ac7; --primary-dark: #0288d1; --on-primary: #111111; --header: #1c1c1c; --header-text: #e1e1e1;
   --ok: #66bb6a; --warn: #ffb74d; --bad: #ef5350; --idle: #9e9e9e; --code-bg: #262626;`;
 
 export const STYLES = `
@@ -23,8 +25,8 @@ body { margin: 0; background: var(--bg); color: var(--text);
 a { color: var(--primary-dark); }
 :root[data-theme="dark"] a { color: var(--primary); }
 header { background: var(--header); color: var(--header-text); padding: 0 16px; height: 56px;
-  display: flex; align-items: center; border-bottom: 1px solid var(--line); }
-header h1 { font-size: 20px; font-weight: 400; margin: 0; letter-spacing: 0; }
+  display: flex; align-items: center; }
+header h1 { font-size: 20px; line-height: 32px; font-weight: 400; margin: 0; letter-spacing: 0; }
 /* Home Assistant shows its own toolbar above ingress panels on narrow screens (its "narrow" is < 870 px). */
 @media (max-width: 870px) { .embedded header { display: none; } }
 main { max-width: 1040px; margin: 0 auto; padding: 16px; display: grid; gap: 16px;
