@@ -41,6 +41,8 @@ export interface AlertsOptions {
   loaded?: Promise<void>;
   /** After `loaded`, how long to wait at most for the first read of the add-on's token. */
   settleMs?: number;
+  /** Since when each problem has been present; loaded from DATA_DIR by the caller (unset: in memory). */
+  ages?: ProblemAges;
 }
 
 /**
@@ -67,7 +69,7 @@ export class Alerts {
   readonly #o: AlertsOptions;
   readonly #notifier: Notifier;
   readonly #entities: EntitySink;
-  readonly #ages = new ProblemAges();
+  readonly #ages: ProblemAges;
   #diff: BusEventDiff | undefined;
   #unsubscribe: (() => void) | undefined;
   #debounce: ReturnType<typeof setTimeout> | undefined;
@@ -82,6 +84,7 @@ export class Alerts {
 
   constructor(options: AlertsOptions) {
     this.#o = options;
+    this.#ages = options.ages ?? new ProblemAges();
     this.#notifier = new Notifier(options.api);
     this.#entities =
       options.entities ?? new EntityPublisher(options.api, { log: options.log.child('entities') });

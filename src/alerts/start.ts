@@ -8,6 +8,7 @@ import { CoreApi } from './core-api.js';
 import { EXPIRY_WARNING_DAYS, type ViewOptions } from './credential-view.js';
 import { MqttEntities } from './mqtt-entities.js';
 import { lookUpMqtt } from './mqtt-service.js';
+import type { ProblemAges } from './problem-ages.js';
 import { removeStateOnly } from './state-only.js';
 
 // Builds the alerts (docs/alerts.md) from the options and the Supervisor's
@@ -47,6 +48,8 @@ export interface AlertsSetup {
   checkMs?: number;
   /** Says on the page how the entities go, once it is known. */
   describe?: (entities: string) => void;
+  /** The problems' ages as kept across restarts (problem-ages.ts). */
+  ages?: ProblemAges;
 }
 
 /** The thresholds of the credential view for these options (the longest while they need fixing). */
@@ -130,6 +133,7 @@ export function startAlerts(s: AlertsSetup): StartedAlerts {
       // Home Assistant's frontend route for an add-on's ingress panel.
       pageUrl: () => panelPath(slug, coreVersion),
       checkMs: s.checkMs,
+      ages: s.ages,
     });
     alerts.start();
   });

@@ -1,4 +1,5 @@
 import { HistoryRecorder } from '../alerts/history.js';
+import { ProblemAges } from '../alerts/problem-ages.js';
 import { type StartedAlerts, startAlerts, viewOptions } from '../alerts/start.js';
 import { systemClock } from '../clock.js';
 import type { PageExtras } from '../http/page/extras.js';
@@ -17,7 +18,7 @@ export interface AlertsEnv {
   supervisorUrl: string;
   alertsCheckMs: number | undefined;
   timezone: string | undefined;
-  /** Where the history is kept across restarts (`history.json`). */
+  /** Where the history and the problems' ages are kept across restarts. */
   dataDir: string;
 }
 
@@ -57,6 +58,9 @@ export async function wireAlerts(
     log.info('Alerts in Home Assistant are off: no Supervisor (standalone)');
     return { history, alerts: undefined, credentialWorkLoaded };
   }
+  const ages = new ProblemAges(env.dataDir);
+  const agesProblem = await ages.load();
+  if (agesProblem) log.warning(agesProblem);
   const alerts = startAlerts({
     supervisorUrl: env.supervisorUrl,
     supervisorToken: env.supervisorToken,
@@ -68,6 +72,7 @@ export async function wireAlerts(
     clock: systemClock,
     timezone: env.timezone,
     checkMs: env.alertsCheckMs,
+    ages,
     describe: (entities) => {
       page.alerts = `${page.alerts ?? ''} ${entities}`.trim();
     },

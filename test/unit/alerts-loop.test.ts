@@ -1,8 +1,13 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { Alerts, type AlertsOptions } from '../../src/alerts/alerts.js';
 import { CoreApi, CoreApiError } from '../../src/alerts/core-api.js';
 import { objectId } from '../../src/alerts/entities.js';
 import { notificationId } from '../../src/alerts/notifications.js';
+import { ProblemAges } from '../../src/alerts/problem-ages.js';
+import { flushPrivateFiles } from '../../src/files.js';
 import { type ConsumerInfo, StatusModel } from '../../src/status/status-model.js';
 import { FakeClock, memoryLogger } from '../support/fakes.js';
 
@@ -191,6 +196,50 @@ describe('a restart of the add-on', () => {
         c.startsWith('state binary_sensor.ha_token_manager_consumer_alexa_problem'),
       ),
     ).toEqual(['state binary_sensor.ha_token_manager_consumer_alexa_problem=on']);
+  });
+
+  test("a consumer's rejected token that lasts across the restart keeps its age: on at once, not off for the minute's grace", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'htm-ages-'));
+    try {
+      const connected = (status: StatusModel, at: number) => {
+        status.updateToken({
+          source: 'ssm',
+          sourceDescription: 'SSM parameter /t',
+          masked: '••••good',
+        });
+        status.setState('connected', 'Connected.');
+        status.updateConsumers([
+          consumer({ state: 'rejected', checkedAt: new Date(at).toISOString() }),
+        ]);
+      };
+      // Before the restart: rejected for longer than the grace, so reported.
+      const before = setup({ ages: new ProblemAges(dir) });
+      before.alerts.start();
+      before.loaded.resolve();
+      connected(before.status, before.clock.now());
+      await settle(before.alerts);
+      before.clock.advance(120_000);
+      await before.alerts.sync();
+      expect(before.states.get('binary_sensor.ha_token_manager_consumer_alexa_problem')).toBe('on');
+      await before.alerts.stop();
+      await flushPrivateFiles();
+
+      // After: the same problem, read back with its age.
+      const ages = new ProblemAges(dir);
+      expect(await ages.load()).toBeUndefined();
+      const after = setup({ ages });
+      after.clock.advance(180_000);
+      connected(after.status, after.clock.now());
+      after.alerts.start();
+      after.loaded.resolve();
+      await waitFor(() => after.calls.some((c) => c.includes('consumer_alexa_problem')));
+      await settle(after.alerts);
+      expect(after.calls.filter((c) => c.includes('consumer_alexa_problem'))).toEqual([
+        'state binary_sensor.ha_token_manager_consumer_alexa_problem=on',
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('a token not read in time: its problem sensor is unknown, not off', async () => {
