@@ -32,6 +32,12 @@ export interface EntityState {
 
 /** Where Home Assistant is told about entities: the Core API (state-only) or MQTT discovery. */
 export interface EntitySink {
+  /**
+   * Whether it goes through the Core API as the notifications do (state-only):
+   * then the entities go first, as one outage. Else (MQTT) the notifications
+   * do not wait for it: a slow or absent broker must not hold them back.
+   */
+  readonly viaCoreApi: boolean;
   /** Shows these entities; only what changed since the last call is sent. */
   publish(states: readonly EntityState[]): Promise<void>;
   /** Home Assistant forgot what it was shown: send everything at the next publish. */

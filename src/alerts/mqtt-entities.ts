@@ -38,9 +38,17 @@ export interface MqttEntitiesOptions {
   /** mqtt.js's connect; tests may wrap it. */
   connect?: (url: string, options: IClientOptions) => MqttClient;
   reconnectMs?: number;
+  /** How long one publish may take before it counts as failed (default 10 s). */
+  publishMs?: number;
+}
+
+/** A publish that did not finish: its connection closed, or the bound passed. */
+export class MqttPublishError extends Error {
+  override name = 'MqttPublishError';
 }
 
 export class MqttEntities implements EntitySink {
+  readonly viaCoreApi = false;
   readonly #o: MqttEntitiesOptions;
   readonly #client: MqttClient;
   /** Topic → the retained payload last sent on this connection. */
@@ -52,6 +60,8 @@ export class MqttEntities implements EntitySink {
   /** Entity ids whose config this process has sent (or is about to). */
   readonly #introduced = new Set<string>();
   #queue: Promise<void> = Promise.resolve();
+  /** Fails every publish in progress when the connection closes (see #publish). */
+  #closed = new AbortController();
   #outage = false;
   #stopped = false;
 
@@ -79,7 +89,11 @@ export class MqttEntities implements EntitySink {
     });
     this.#client.on('connect', () => void this.#connected());
     this.#client.on('error', (error) => this.#lost(error));
-    this.#client.on('close', () => this.#lost(undefined));
+    this.#client.on('close', () => {
+      this.#closed.abort();
+      this.#closed = new AbortController();
+      this.#lost(undefined);
+    });
     this.#client.on('message', (topic, payload) => this.#message(topic, payload.toString()));
   }
 
@@ -103,12 +117,10 @@ export class MqttEntities implements EntitySink {
     if (this.#stopped) return;
     this.#stopped = true;
     await this.#queue;
-    if (this.#client.connected) {
-      await this.#client
-        .publishAsync(AVAILABILITY_TOPIC, 'offline', { qos: 0, retain: true })
-        .catch(() => undefined);
-    }
-    await this.#client.endAsync();
+    if (this.#client.connected)
+      await this.#publish(AVAILABILITY_TOPIC, 'offline').catch(() => undefined);
+    // Forced when the socket does not take the DISCONNECT: the stop is bounded (start.ts STOP_MS).
+    await this.#client.endAsync(!this.#client.connected);
   }
 
   /** Resolves when what was asked for so far has been sent (or could not be). */
@@ -126,7 +138,7 @@ export class MqttEntities implements EntitySink {
     this.forget();
     try {
       // QoS 0 here and below: a message lost with the connection is sent again on the next connect.
-      await this.#client.publishAsync(AVAILABILITY_TOPIC, 'online', { qos: 0, retain: true });
+      await this.#publish(AVAILABILITY_TOPIC, 'online');
       await this.#client.subscribeAsync([BIRTH_TOPIC, CONFIG_FILTER], { qos: 0 });
     } catch (error) {
       this.#lost(error);
@@ -191,16 +203,51 @@ export class MqttEntities implements EntitySink {
     for (const s of fresh) this.#introduced.add(s.entityId);
     for (const [topic, payload] of wanted) {
       if (this.#sent.get(topic) === payload) continue;
-      await this.#client.publishAsync(topic, payload, { qos: 0, retain: true });
+      await this.#publish(topic, payload);
       this.#sent.set(topic, payload);
     }
     // An empty retained message removes the retained one, and with a config the entity.
     const gone = new Set([...this.#sent.keys(), ...this.#retained]);
     for (const topic of gone) {
       if (wanted.has(topic)) continue;
-      await this.#client.publishAsync(topic, '', { qos: 0, retain: true });
+      await this.#publish(topic, '');
       this.#sent.delete(topic);
       this.#retained.delete(topic);
     }
+  }
+
+  /**
+   * One retained QoS 0 message, settled either way. mqtt.js (5.16
+   * lib/client.ts _writePacket) calls back a QoS 0 write the socket did not
+   * take at once only on the socket's `drain`; a socket destroyed first never
+   * drains, and the callback never runs. So a publish fails when its
+   * connection closes, and after `publishMs` at the latest: the queue moves on
+   * and the next connect sends everything again.
+   */
+  #publish(topic: string, payload: string): Promise<void> {
+    const closed = this.#closed.signal;
+    return new Promise<void>((resolve, reject) => {
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        closed.removeEventListener('abort', onClose);
+        reject(new MqttPublishError(`Publish to ${topic} ${why}`));
+      };
+      const onClose = () => fail('lost with the connection');
+      const timer = setTimeout(() => fail('timed out'), this.#o.publishMs ?? 10_000);
+      timer.unref?.();
+      closed.addEventListener('abort', onClose, { once: true });
+      this.#client.publishAsync(topic, payload, { qos: 0, retain: true }).then(
+        () => {
+          clearTimeout(timer);
+          closed.removeEventListener('abort', onClose);
+          resolve();
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          closed.removeEventListener('abort', onClose);
+          reject(error);
+        },
+      );
+    });
   }
 }

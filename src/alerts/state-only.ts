@@ -41,6 +41,7 @@ export interface EntityPublisherOptions {
 }
 
 export class EntityPublisher implements EntitySink {
+  readonly viaCoreApi = true;
   readonly #api: CoreApi;
   readonly #o: EntityPublisherOptions;
   /** entity id → the JSON last posted (or refused). */

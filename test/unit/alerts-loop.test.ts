@@ -300,6 +300,25 @@ describe('options that need fixing', () => {
   });
 });
 
+describe('an entity sink that does not answer', () => {
+  test('the notifications do not wait for it: a rejected token is notified while the entities hang', async () => {
+    const hanging = {
+      viaCoreApi: false,
+      publish: () => new Promise<void>(() => undefined),
+      forget: () => undefined,
+      lost: async () => false,
+      stop: async () => undefined,
+    };
+    const { status, calls, alerts, loaded } = setup({ entities: hanging });
+    rejectedToken(status);
+    alerts.start();
+    loaded.resolve();
+    await waitFor(() => calls.includes('create ha_token_manager_addon_rejected'));
+    running = undefined; // its stop would wait for the sync (bounded by start.ts, not here)
+    void alerts.stop();
+  });
+});
+
 describe('entity ids Core refuses or that two consumers would share', () => {
   test('a consumer named alexa_ (allowed by the options): ids Core accepts, nothing posted or created again', async () => {
     const { status, calls, lines, alerts, loaded, states } = setup();

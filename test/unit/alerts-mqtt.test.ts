@@ -3,7 +3,7 @@ import { type AddressInfo, connect, createServer, type Server, type Socket } fro
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ManagedCredential } from '../../src/alerts/credential-view.js';
-import { entityStates } from '../../src/alerts/entities.js';
+import { type EntityState, entityStates } from '../../src/alerts/entities.js';
 import { discoveryMessages } from '../../src/alerts/mqtt-discovery.js';
 import { MqttEntities } from '../../src/alerts/mqtt-entities.js';
 import { lookUpMqtt, type MqttBroker } from '../../src/alerts/mqtt-service.js';
@@ -193,9 +193,92 @@ describe("the Supervisor's mqtt service", () => {
   });
 });
 
-/** A loopback TCP proxy in front of the broker that can cut every connection and refuse new ones. */
+describe('a publish the connection never takes', () => {
+  let mosquitto: Mosquitto;
+  let proxy: CutProxy;
+  beforeAll(async () => {
+    mosquitto = await Mosquitto.start();
+    proxy = await CutProxy.start(mosquitto.broker.port);
+  }, 60_000);
+  afterAll(async () => {
+    await proxy?.close();
+    await mosquitto?.stop();
+  });
+
+  /** Consumer states of about 200 kB each: enough that the socket stops taking them. */
+  const large = (n: number, tag: string): EntityState[] =>
+    Array.from({ length: n }, (_, i) => ({
+      entityId: `sensor.ha_token_manager_consumer_c${i}_state`,
+      component: 'sensor' as const,
+      device: {
+        key: `ha_token_manager_consumer_c${i}`,
+        name: `c${i}`,
+        credential: `consumer:c${i}`,
+      },
+      label: 'State',
+      state: tag,
+      attributes: { reason: 'x'.repeat(200_000) },
+    }));
+
+  test('a write waiting for the socket to drain when the connection dies fails with it: later publishes and the stop go on', async () => {
+    const { log, lines } = memoryLogger();
+    const sink = new MqttEntities({
+      broker: { ...mosquitto.broker, port: proxy.port, ssl: false, protocol: '3.1.1' },
+      log,
+      info: {},
+      onHomeAssistantStarted: () => undefined,
+      reconnectMs: 200,
+      // Far beyond the test's waits: the close alone must free the queue.
+      publishMs: 60_000,
+    });
+    await waitFor('connected', () => lines.some((l) => l.includes('Connected')));
+    await sink.publish(entityStates('connected', [addon]));
+    // The proxy stops reading from the add-on: writes return false and wait for `drain`.
+    proxy.stall();
+    void sink.publish(large(60, 'a'));
+    await waitFor('the socket full', () => proxy.pending() > 0);
+    await new Promise((r) => setTimeout(r, 300)); // let mqtt.js fill its buffers (not a condition we can see)
+    proxy.cut(); // the connection dies (keepalive timeout, broker restart)
+    await waitFor('reconnected', () => lines.some((l) => l.includes('is back')), 15_000);
+    const settled = await Promise.race([
+      sink.publish(entityStates('connected', [addon])).then(() => 'settled'),
+      new Promise((r) => setTimeout(() => r('still waiting after 5 s'), 5000)),
+    ]);
+    const stopped = await Promise.race([
+      sink.stop().then(() => 'stopped'),
+      new Promise((r) => setTimeout(() => r('still stopping after 3 s'), 3000)),
+    ]);
+    expect({ settled, stopped }).toEqual({ settled: 'settled', stopped: 'stopped' });
+  }, 60_000);
+
+  test('a broker that stops reading without closing: a publish fails after its bound and the queue moves on', async () => {
+    const { log, lines } = memoryLogger();
+    const sink = new MqttEntities({
+      broker: { ...mosquitto.broker, port: proxy.port, ssl: false, protocol: '3.1.1' },
+      log,
+      info: {},
+      onHomeAssistantStarted: () => undefined,
+      reconnectMs: 200,
+      publishMs: 500,
+    });
+    await waitFor('connected', () => lines.some((l) => l.includes('Connected')));
+    proxy.stall();
+    const settled = await Promise.race([
+      sink.publish(large(60, 'b')).then(() => 'settled'),
+      new Promise((r) => setTimeout(() => r('still waiting after 5 s'), 5000)),
+    ]);
+    expect(settled).toBe('settled');
+    expect(lines.join('\n')).toContain('timed out');
+    proxy.cut();
+    await sink.stop();
+  }, 60_000);
+});
+
+/** A loopback TCP proxy in front of the broker that can cut every connection, refuse new ones, or stop reading from the client. */
 class CutProxy {
   refuse = false;
+  stalled = false;
+  readonly clients: Socket[] = [];
   refused = 0;
   readonly sockets = new Set<Socket>();
   private constructor(
@@ -210,12 +293,14 @@ class CutProxy {
         return void client.destroy();
       }
       const upstream = connect(target, '127.0.0.1');
+      proxy?.clients.push(client);
       for (const s of [client, upstream]) {
         proxy?.sockets.add(s);
         s.on('error', () => undefined);
         s.on('close', () => proxy?.sockets.delete(s));
       }
       client.pipe(upstream).pipe(client);
+      if (proxy?.stalled) client.pause();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     proxy = new CutProxy(server, (server.address() as AddressInfo).port);
@@ -223,6 +308,20 @@ class CutProxy {
   }
   cut(): void {
     for (const s of this.sockets) s.destroy();
+    this.clients.length = 0;
+    this.stalled = false;
+  }
+  /** Stops reading what the add-on sends (a frozen broker or a partition). */
+  stall(): void {
+    this.stalled = true;
+    for (const c of this.clients) {
+      c.unpipe();
+      c.pause();
+    }
+  }
+  /** Bytes the add-on sent that the proxy did not read (kernel buffers aside). */
+  pending(): number {
+    return this.clients.reduce((n, c) => n + c.readableLength, 0);
   }
   close(): Promise<void> {
     this.cut();
