@@ -205,7 +205,7 @@ export class Alerts {
     // State-only entities go first, through the same Core API. By MQTT side by
     // side: those entities do not depend on the Core API answering, and the
     // notifications must not wait for a slow broker (mqtt-entities.ts).
-    const entities = this.#entities.publish(states);
+    const entities = this.#entities.publish(states, snapshot.state !== 'misconfigured');
     const notified = (async () => {
       if (this.#entities.viaCoreApi) await entities;
       if (this.#o.notifications) {

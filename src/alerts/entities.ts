@@ -38,8 +38,14 @@ export interface EntitySink {
    * do not wait for it: a slow or absent broker must not hold them back.
    */
   readonly viaCoreApi: boolean;
-  /** Shows these entities; only what changed since the last call is sent. */
-  publish(states: readonly EntityState[]): Promise<void>;
+  /**
+   * Shows these entities; only what changed since the last call is sent.
+   * `complete`: they are every credential there is, so entities found for
+   * others may be removed; not while the options need fixing (the view then
+   * holds only the add-on's own token, and removing the consumers' entities
+   * would lose their devices, areas and names in Home Assistant).
+   */
+  publish(states: readonly EntityState[], complete: boolean): Promise<void>;
   /** Home Assistant forgot what it was shown: send everything at the next publish. */
   forget(): void;
   /** Whether Home Assistant lost the entities since the last look (it restarted). */

@@ -57,6 +57,8 @@ export class MqttEntities implements EntitySink {
   readonly #retained = new Set<string>();
   #wanted: Map<string, string> | undefined;
   #states: readonly EntityState[] = [];
+  /** Whether #states are every credential there is (entities.ts EntitySink.publish). */
+  #complete = false;
   /** Entity ids whose config this process has sent (or is about to). */
   readonly #introduced = new Set<string>();
   #queue: Promise<void> = Promise.resolve();
@@ -97,9 +99,10 @@ export class MqttEntities implements EntitySink {
     this.#client.on('message', (topic, payload) => this.#message(topic, payload.toString()));
   }
 
-  publish(states: readonly EntityState[]): Promise<void> {
+  publish(states: readonly EntityState[], complete = true): Promise<void> {
     this.#wanted = discoveryMessages(states, this.#o.info);
     this.#states = states;
+    this.#complete = complete;
     return this.#flush();
   }
 
@@ -180,7 +183,7 @@ export class MqttEntities implements EntitySink {
     // removed below if no credential needs it any more.
     if (payload === '') this.#retained.delete(topic);
     else this.#retained.add(topic);
-    if (this.#wanted && !this.#wanted.has(topic)) void this.#flush();
+    if (this.#wanted && this.#complete && !this.#wanted.has(topic)) void this.#flush();
   }
 
   /** One send at a time, in order; errors are logged by the outage handling, not thrown. */
@@ -206,7 +209,10 @@ export class MqttEntities implements EntitySink {
       await this.#publish(topic, payload);
       this.#sent.set(topic, payload);
     }
-    // An empty retained message removes the retained one, and with a config the entity.
+    // An empty retained message removes the retained one, and with a config
+    // the entity (and a device left without entities). Only when the states
+    // are complete: else another credential's entities may be meant.
+    if (!this.#complete) return;
     const gone = new Set([...this.#sent.keys(), ...this.#retained]);
     for (const topic of gone) {
       if (wanted.has(topic)) continue;

@@ -64,7 +64,8 @@ export class EntityPublisher implements EntitySink {
     return (await this.#api.getState(ADDON_PROBLEM_ENTITY)) === undefined;
   }
 
-  async publish(states: readonly EntityState[]): Promise<void> {
+  /** State-only entities are never removed (Core forgets them when it restarts). */
+  async publish(states: readonly EntityState[], _complete?: boolean): Promise<void> {
     this.#last = states;
     for (const s of states) {
       const attributes = stateOnlyAttributes(s);

@@ -414,4 +414,30 @@ describe('the MQTT publisher against mosquitto', () => {
     await waitFor('offline', () => seen.at(-1) === 'ha_token_manager/availability offline');
     expect(lines.join('\n')).not.toContain(mosquitto.broker.password);
   });
+
+  test("options that need fixing (only the add-on's token known) leave other credentials' retained configs alone; complete ones remove them", async () => {
+    const kept = 'homeassistant/sensor/ha_token_manager/consumer_kept_state/config';
+    await spy.publishAsync(kept, '{"name":"State"}', { retain: true });
+    const { log } = memoryLogger();
+    const sink = new MqttEntities({
+      broker: { ...mosquitto.broker, ssl: false, protocol: '3.1.1' },
+      log,
+      info: {},
+      onHomeAssistantStarted: () => undefined,
+    });
+    const addonConfig = 'homeassistant/binary_sensor/ha_token_manager/addon_problem/config';
+    const before = seen.filter((m) => m.startsWith(`${addonConfig} {`)).length;
+    await sink.publish(entityStates('misconfigured', [addon]), false);
+    // The broker sent the retained configs (on subscribing) before it took ours.
+    await waitFor(
+      'ours sent',
+      () => seen.filter((m) => m.startsWith(`${addonConfig} {`)).length > before,
+    );
+    await sink.publish(entityStates('misconfigured', [addon]), false);
+    await sink.settled();
+    expect(seen).not.toContain(`${kept} `);
+    await sink.publish(entityStates('connected', [addon]), true);
+    await waitFor('removed once complete', () => seen.includes(`${kept} `));
+    await sink.stop();
+  });
 });
