@@ -10,6 +10,7 @@ import {
   discoveryMessages,
 } from './mqtt-discovery.js';
 import { brokerUrl, type MqttBroker } from './mqtt-service.js';
+import type { CoreWatch } from './mqtt-watch.js';
 
 // The entities by MQTT discovery (docs/alerts.md, "Entities"), over one
 // connection to the broker the Supervisor hands out. mqtt.js reconnects by
@@ -19,10 +20,13 @@ import { brokerUrl, type MqttBroker } from './mqtt-service.js';
 // persistence may have lost them. In between, only what changed is sent.
 // Home Assistant's birth message (`homeassistant/status` `online`) means it
 // started again: configs and states go out again, and the alerts loop is told,
-// since Home Assistant lost its persistent notifications too (also after an
-// outage of the broker connection: a birth message may have been missed). Publishing never
-// waits for the broker: while it is away the newest entities wait here, and
-// the notifications go on through the Core API.
+// since Home Assistant lost its persistent notifications too. A birth message
+// missed (sent while the broker connection was down, or turned off) is made up
+// for by looking at Core (mqtt-watch.ts); a reconnect to the broker alone
+// re-sends configs and states only: Core kept its notifications, and one the
+// user dismissed would come back. Publishing never waits for the broker: while
+// it is away the newest entities wait here, and the notifications go on
+// through the Core API.
 
 export interface MqttEntitiesOptions {
   broker: MqttBroker;
@@ -38,6 +42,8 @@ export interface MqttEntitiesOptions {
   /** mqtt.js's connect; tests may wrap it. */
   connect?: (url: string, options: IClientOptions) => MqttClient;
   reconnectMs?: number;
+  /** Looks at Core: did discovery work, did Core restart (lost()). */
+  watch?: CoreWatch;
   /** How long one publish may take before it counts as failed (default 10 s). */
   publishMs?: number;
 }
@@ -110,9 +116,29 @@ export class MqttEntities implements EntitySink {
     this.#sent.clear();
   }
 
-  /** A restart is reported by Home Assistant's birth message, not found by looking. */
+  /** Mostly Home Assistant's birth message reports a restart; this covers a missed one (mqtt-watch.ts). */
   async lost(): Promise<boolean> {
-    return false;
+    return (await this.#o.watch?.lost()) ?? false;
+  }
+
+  /**
+   * Stops for good and removes what this process and earlier ones left on the
+   * broker (configs, states, availability): Home Assistant drops the entities
+   * if it reads this broker after all. For the fall-back to state-only.
+   */
+  async retire(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    await this.#queue;
+    if (this.#client.connected) {
+      try {
+        for (const topic of new Set([...this.#sent.keys(), ...this.#retained, AVAILABILITY_TOPIC]))
+          await this.#publish(topic, '');
+      } catch {
+        // Gone with the connection: what is left waits for the user (docs/alerts.md).
+      }
+    }
+    await this.#client.endAsync(!this.#client.connected);
   }
 
   /** Says `offline` (as the last will would) and disconnects. */
@@ -148,9 +174,6 @@ export class MqttEntities implements EntitySink {
       return;
     }
     await this.#flush();
-    // A birth message sent while we were away was missed.
-    if (after)
-      this.#o.onHomeAssistantStarted('Home Assistant may have restarted while the broker was away');
   }
 
   #lost(error: unknown): void {
@@ -209,6 +232,7 @@ export class MqttEntities implements EntitySink {
       await this.#publish(topic, payload);
       this.#sent.set(topic, payload);
     }
+    this.#o.watch?.sent();
     // An empty retained message removes the retained one, and with a config
     // the entity (and a device left without entities). Only when the states
     // are complete: else another credential's entities may be meant.

@@ -2,14 +2,19 @@ import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Alerts } from '../../src/alerts/alerts.js';
+import { type CoreApi, CoreApiError } from '../../src/alerts/core-api.js';
 import type { ManagedCredential } from '../../src/alerts/credential-view.js';
 import { type EntityState, entityStates } from '../../src/alerts/entities.js';
+import { chooseEntityMode } from '../../src/alerts/entity-mode.js';
 import { discoveryMessages } from '../../src/alerts/mqtt-discovery.js';
 import { MqttEntities } from '../../src/alerts/mqtt-entities.js';
-import { lookUpMqtt, type MqttBroker } from '../../src/alerts/mqtt-service.js';
+import { lookUpMqtt, type MqttBroker, type MqttLookup } from '../../src/alerts/mqtt-service.js';
+import { CoreWatch } from '../../src/alerts/mqtt-watch.js';
 import { EntityPublisher } from '../../src/alerts/state-only.js';
 import { redact } from '../../src/log.js';
-import { memoryLogger } from '../support/fakes.js';
+import { StatusModel } from '../../src/status/status-model.js';
+import { FakeClock, memoryLogger } from '../support/fakes.js';
 import { Mosquitto } from '../support/mosquitto.js';
 import { waitFor } from '../support/ports.js';
 
@@ -146,7 +151,7 @@ describe("the Supervisor's mqtt service", () => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  test('200: the broker, its password registered as a secret; 400 and 403: why not; unreachable: says so', async () => {
+  test('200: the broker, its password registered as a secret; 400 and 403: why not; unreachable or 5xx: unknown', async () => {
     answer = {
       status: 200,
       body: {
@@ -186,8 +191,14 @@ describe("the Supervisor's mqtt service", () => {
       kind: 'none',
       reason: '403 No access to mqtt service!',
     });
+    // No clear answer: worth asking again (entity-mode.ts), not "none" for good.
+    answer = { status: 502, body: {} };
+    expect(await lookUpMqtt({ supervisorUrl: url, token: 'sv-token' })).toEqual({
+      kind: 'unknown',
+      reason: '502',
+    });
     expect(await lookUpMqtt({ supervisorUrl: 'http://127.0.0.1:1', token: 'x' })).toEqual({
-      kind: 'none',
+      kind: 'unknown',
       reason: 'the Supervisor could not be reached',
     });
   });
@@ -274,6 +285,166 @@ describe('a publish the connection never takes', () => {
   }, 60_000);
 });
 
+describe('choosing the way for the entities', () => {
+  const broker: MqttLookup = {
+    kind: 'broker',
+    broker: { host: '127.0.0.1', port: 1883, ssl: false, protocol: '3.1.1' },
+  };
+  const choose = (lookUps: MqttLookup[], components: (string[] | Error)[]) => {
+    const waits: number[] = [];
+    const mode = chooseEntityMode({
+      lookUp: async () => lookUps.shift() ?? { kind: 'unknown', reason: 'no more answers' },
+      components: async () => {
+        const next = components.shift() ?? new Error('Core away');
+        if (next instanceof Error) throw next;
+        return next;
+      },
+      log: memoryLogger().log,
+      backoffMs: [10, 20, 40],
+      sleep: async (ms) => void waits.push(ms),
+      stopped: () => false,
+    });
+    return { mode, waits };
+  };
+
+  test('a broker offered but no MQTT integration in Home Assistant: state-only, saying why', async () => {
+    expect(await choose([broker], [['api', 'http']]).mode).toEqual({
+      kind: 'state-only',
+      why: 'the MQTT integration is not set up in Home Assistant (a broker is offered)',
+    });
+    expect(await choose([broker], [['api', 'mqtt']]).mode).toMatchObject({ kind: 'mqtt' });
+  });
+
+  test('no clear answer from the Supervisor or Core is asked again with a backoff; a definite 400 is not', async () => {
+    const flaky = choose(
+      [{ kind: 'unknown', reason: '502' }, broker, broker],
+      [new Error('Core away'), ['mqtt']],
+    );
+    expect(await flaky.mode).toMatchObject({ kind: 'mqtt' });
+    expect(flaky.waits).toEqual([10, 20]);
+    const none = choose([{ kind: 'none', reason: '400 Service not enabled' }], []);
+    expect(await none.mode).toEqual({
+      kind: 'state-only',
+      why: 'no MQTT broker offered by the Supervisor: 400 Service not enabled',
+    });
+    expect(none.waits).toEqual([]);
+    const never = choose([], []);
+    expect(await never.mode).toMatchObject({ kind: 'state-only' });
+    expect(never.waits).toEqual([10, 20, 40]);
+  });
+});
+
+describe('what Core shows of the MQTT entities', () => {
+  test('not shown within the bound after the first configs: told once (the fall-back); shown: never', async () => {
+    let now = 0;
+    let state: unknown;
+    let told = 0;
+    const watch = new CoreWatch({
+      probe: async () => state,
+      onNotDiscovered: () => told++,
+      confirmMs: 60_000,
+      now: () => now,
+    });
+    await watch.lost(); // nothing sent yet: no time runs
+    now = 120_000;
+    await watch.lost();
+    expect(told).toBe(0);
+    watch.sent();
+    now += 59_000;
+    await watch.lost();
+    expect(told).toBe(0);
+    now += 1_000;
+    await watch.lost();
+    await watch.lost();
+    expect(told).toBe(1);
+
+    const shown = new CoreWatch({
+      probe: async () => ({ state: 'off' }),
+      onNotDiscovered: () => told++,
+      confirmMs: 0,
+    });
+    shown.sent();
+    expect(await shown.lost()).toBe(false);
+    expect(told).toBe(1);
+  });
+});
+
+describe('a restart of Home Assistant without a birth message', () => {
+  test('Core away, then back showing the entity: the notifications are posted again', async () => {
+    const mosquitto = await Mosquitto.start();
+    try {
+      const notifications = new Set<string>();
+      let up = true;
+      let entityShown = true;
+      const away = () => {
+        if (!up) throw new CoreApiError('GET /core/api/states: 502', 502);
+      };
+      const api = {
+        abort: () => undefined,
+        callService: async (_d: string, service: string, data: Record<string, unknown>) => {
+          away();
+          const id = String(data.notification_id);
+          if (service === 'create') notifications.add(id);
+          else notifications.delete(id);
+        },
+        getState: async () => {
+          away();
+          return entityShown ? { state: 'on' } : undefined;
+        },
+        removeState: async () => away(),
+        setState: async () => away(),
+        fireEvent: async () => away(),
+      } as unknown as CoreApi;
+      const clock = new FakeClock();
+      const status = new StatusModel(clock);
+      status.updateToken({ source: 'ssm', sourceDescription: 'SSM parameter /t', lastError: 'x' });
+      status.setState('unauthorized', 'rejected');
+      const entities = new MqttEntities({
+        broker: { ...mosquitto.broker, ssl: false, protocol: '3.1.1' },
+        log: memoryLogger().log,
+        info: {},
+        onHomeAssistantStarted: (why) => alerts.homeAssistantRestarted(why),
+        watch: new CoreWatch({ probe: () => api.getState('x'), onNotDiscovered: () => undefined }),
+      });
+      const alerts = new Alerts({
+        api,
+        status,
+        clock,
+        log: memoryLogger().log,
+        notifications: true,
+        view: {
+          unreadableAfterMs: 60_000,
+          expiryWarningMs: 14 * 86_400_000,
+          unsettledAfterMs: 900_000,
+        },
+        pageUrl: () => '/app/x',
+        debounceMs: 1,
+        checkMs: 20,
+        loaded: Promise.resolve(),
+        entities,
+      });
+      alerts.start();
+      const id = 'ha_token_manager_addon_rejected';
+      await waitFor('notified', () => notifications.has(id));
+      // Home Assistant restarts: its API is away, its notifications (in memory) gone, no birth message.
+      up = false;
+      entityShown = false;
+      notifications.clear();
+      let ticks = 0;
+      const counting = setInterval(() => ticks++, 20);
+      await waitFor('a few ticks', () => ticks > 5);
+      up = true;
+      await waitFor('a few ticks', () => ticks > 10);
+      entityShown = true; // MQTT discovery set the entities up again
+      await waitFor('notified again', () => notifications.has(id));
+      clearInterval(counting);
+      await alerts.stop();
+    } finally {
+      await mosquitto.stop();
+    }
+  }, 60_000);
+});
+
 /** A loopback TCP proxy in front of the broker that can cut every connection, refuse new ones, or stop reading from the client. */
 class CutProxy {
   refuse = false;
@@ -349,7 +520,7 @@ describe('the MQTT publisher against mosquitto', () => {
     await mosquitto?.stop();
   });
 
-  test('online, configs and states; only changes; a credential gone is removed, also one retained from before; birth re-sends and tells the alerts; an outage is logged once; offline on stop', async () => {
+  test('online, configs and states; only changes; a credential gone is removed, also one retained from before; birth re-sends and tells the alerts; an outage is logged once and its end re-sends without telling the alerts; offline on stop', async () => {
     const broker: MqttBroker = {
       ...mosquitto.broker,
       port: proxy.port,
@@ -407,12 +578,32 @@ describe('the MQTT publisher against mosquitto', () => {
       seen.some((m) => m.startsWith('ha_token_manager/state ') && m.includes('"unauthorized"')),
     );
     expect(lines.filter((l) => l.includes('not connected'))).toHaveLength(1);
-    // A birth message may have been missed while away: the notifications are posted again.
-    await waitFor('the alerts told', () => births === 2);
+    // A reconnect alone is no restart of Home Assistant: its notifications
+    // (a dismissed one too) are left as they are (mqtt-watch.ts looks at Core).
+    expect(births).toBe(1);
 
     await sink.stop();
     await waitFor('offline', () => seen.at(-1) === 'ha_token_manager/availability offline');
     expect(lines.join('\n')).not.toContain(mosquitto.broker.password);
+  });
+
+  test('retired (the fall-back to state-only): our retained configs, states and availability are removed', async () => {
+    const { log } = memoryLogger();
+    const sink = new MqttEntities({
+      broker: { ...mosquitto.broker, ssl: false, protocol: '3.1.1' },
+      log,
+      info: {},
+      onHomeAssistantStarted: () => undefined,
+    });
+    const config = 'homeassistant/binary_sensor/ha_token_manager/consumer_alexa_problem/config';
+    const from = seen.length;
+    await sink.publish(entityStates('connected', [addon, consumer]));
+    await waitFor('sent', () => seen.slice(from).some((m) => m.startsWith(`${config} {`)));
+    await sink.retire();
+    // The availability goes last.
+    await waitFor('removed', () => seen.slice(from).includes('ha_token_manager/availability '));
+    expect(seen.slice(from)).toContain(`${config} `);
+    expect(seen.slice(from)).toContain('ha_token_manager/consumer_alexa/state ');
   });
 
   test("options that need fixing (only the add-on's token known) leave other credentials' retained configs alone; complete ones remove them", async () => {
