@@ -172,7 +172,7 @@ export class Alerts {
       try {
         if (await this.#entities.lost()) {
           this.#o.log.info(
-            'Home Assistant lost the add-on entities (restarted?); posting them again',
+            'Home Assistant was away or lost the add-on entities (restarted?); posting notifications and entities again',
           );
           this.#forget();
         }

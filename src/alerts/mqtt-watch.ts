@@ -18,7 +18,7 @@ import { ADDON_PROBLEM_ENTITY } from './entities.js';
 // notifications, and a dismissed one would come back.
 
 export interface CoreWatchOptions {
-  /** Core's state of the add-on's problem entity; undefined when Core has none (404). */
+  /** Core's state of the add-on's problem entity (`{state, attributes}`); undefined when Core has none (404). */
   probe: (entityId: string) => Promise<unknown>;
   /** Told once when the entities do not show in Core within `confirmMs` of the first configs sent. */
   onNotDiscovered: () => void;
@@ -54,12 +54,28 @@ export class CoreWatch {
       this.#unsure = true;
       throw error;
     }
-    if (state === undefined) {
-      if (this.#shown) this.#unsure = true;
-      else this.#checkDiscovered();
+    const { state: value, attributes } = (state ?? {}) as {
+      state?: unknown;
+      attributes?: Record<string, unknown>;
+    };
+    if (!this.#shown) {
+      // Ours while connected is never `unavailable` (our availability says
+      // `online`); an entity left in the registry from an earlier time, or fed
+      // by a stale config on another broker, is.
+      if (state === undefined || value === 'unavailable') {
+        this.#checkDiscovered();
+        return false;
+      }
+      this.#shown = true;
+    }
+    // Gone, or restored by Core's entity registry at its start
+    // (helpers/entity_registry.py writes `restored: true` unavailable states)
+    // before MQTT set it up: Core started again. `unavailable` alone is not a
+    // sign: the broker connection was down (our last will).
+    if (state === undefined || attributes?.restored === true) {
+      this.#unsure = true;
       return false;
     }
-    this.#shown = true;
     const lost = this.#unsure;
     this.#unsure = false;
     return lost;

@@ -53,6 +53,8 @@ export interface AlertsSetup {
   checkMs?: number;
   /** Says on the page how the entities go, once it is known. */
   describe?: (entities: string) => void;
+  /** How long the MQTT entities may take to show in Core before the fall-back (default a minute). */
+  mqttConfirmMs?: number;
   /** The problems' ages as kept across restarts (problem-ages.ts). */
   ages?: ProblemAges;
 }
@@ -151,9 +153,11 @@ export function startAlerts(s: AlertsSetup): StartedAlerts {
       beforeDiscovery: (states) => removeStateOnly(api, states),
       watch: new CoreWatch({
         probe: (entityId) => api.getState(entityId),
+        confirmMs: s.mqttConfirmMs,
         onNotDiscovered: () => {
           if (stopped || sink.current !== mqtt) return;
-          const why = `${ADDON_PROBLEM_ENTITY} did not show in Home Assistant within a minute of its MQTT discovery config`;
+          const seconds = Math.round((s.mqttConfirmMs ?? 60_000) / 1000);
+          const why = `${ADDON_PROBLEM_ENTITY} did not show in Home Assistant within ${seconds} s of its MQTT discovery config`;
           s.log.warning(
             `${why}: check that Home Assistant's MQTT integration is set up on the broker the Supervisor offers (${mode.broker.host}:${mode.broker.port}), with discovery on and the prefix \`${DISCOVERY_PREFIX}\`. Falling back to state-only entities`,
           );

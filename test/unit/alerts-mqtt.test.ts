@@ -335,6 +335,35 @@ describe('choosing the way for the entities', () => {
 });
 
 describe('what Core shows of the MQTT entities', () => {
+  test('once shown: unavailable (the broker away) is no restart; Core away, or the entity restored by the registry, is, once it shows again', async () => {
+    let state: unknown = { state: 'off', attributes: {} };
+    let up = true;
+    const watch = new CoreWatch({
+      probe: async () => {
+        if (!up) throw new Error('502');
+        return state;
+      },
+      onNotDiscovered: () => undefined,
+    });
+    expect(await watch.lost()).toBe(false);
+    state = { state: 'unavailable', attributes: {} };
+    expect(await watch.lost()).toBe(false);
+    state = { state: 'off', attributes: {} };
+    expect(await watch.lost()).toBe(false);
+    up = false;
+    await expect(watch.lost()).rejects.toThrow('502');
+    up = true;
+    state = { state: 'unavailable', attributes: { restored: true } };
+    expect(await watch.lost()).toBe(false);
+    state = { state: 'off', attributes: {} };
+    expect(await watch.lost()).toBe(true);
+    expect(await watch.lost()).toBe(false);
+    state = { state: 'unavailable', attributes: { restored: true } };
+    expect(await watch.lost()).toBe(false);
+    state = { state: 'on', attributes: {} };
+    expect(await watch.lost()).toBe(true);
+  });
+
   test('not shown within the bound after the first configs: told once (the fall-back); shown: never', async () => {
     let now = 0;
     let state: unknown;
@@ -345,6 +374,7 @@ describe('what Core shows of the MQTT entities', () => {
       confirmMs: 60_000,
       now: () => now,
     });
+    state = { state: 'unavailable' }; // left in the registry, or a stale config on another broker
     await watch.lost(); // nothing sent yet: no time runs
     now = 120_000;
     await watch.lost();
