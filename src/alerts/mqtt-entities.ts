@@ -42,6 +42,13 @@ export interface MqttEntitiesOptions {
   /** mqtt.js's connect; tests may wrap it. */
   connect?: (url: string, options: IClientOptions) => MqttClient;
   reconnectMs?: number;
+  /**
+   * Asks the Supervisor for the broker again (mqtt-service.ts lookUpMqtt):
+   * after the broker refused our user name or password (the Mosquitto add-on
+   * reinstalled gives add-ons new credentials), the next attempts use what it
+   * says.
+   */
+  askBroker?: () => Promise<MqttBroker | undefined>;
   /** Looks at Core: did discovery work, did Core restart (lost()). */
   watch?: CoreWatch;
   /** How long one publish may take before it counts as failed (default 10 s). */
@@ -71,6 +78,8 @@ export class MqttEntities implements EntitySink {
   /** Fails every publish in progress when the connection closes (see #publish). */
   #closed = new AbortController();
   #outage = false;
+  /** When the Supervisor was last asked for new credentials (at most once a minute). */
+  #askedAt = Number.NEGATIVE_INFINITY;
   #stopped = false;
 
   constructor(o: MqttEntitiesOptions) {
@@ -96,7 +105,10 @@ export class MqttEntities implements EntitySink {
       will: { topic: AVAILABILITY_TOPIC, payload: Buffer.from('offline'), qos: 1, retain: true },
     });
     this.#client.on('connect', () => void this.#connected());
-    this.#client.on('error', (error) => this.#lost(error));
+    this.#client.on('error', (error) => {
+      if (refusedCredentials(error)) void this.#askBroker();
+      this.#lost(error);
+    });
     this.#client.on('close', () => {
       this.#closed.abort();
       this.#closed = new AbortController();
@@ -174,6 +186,20 @@ export class MqttEntities implements EntitySink {
       return;
     }
     await this.#flush();
+  }
+
+  async #askBroker(): Promise<void> {
+    const now = Date.now();
+    if (!this.#o.askBroker || now - this.#askedAt < 60_000) return;
+    this.#askedAt = now;
+    const broker = await this.#o.askBroker().catch(() => undefined);
+    if (!broker || this.#stopped) return;
+    const options = this.#client.options;
+    if (options.username === broker.username && options.password === broker.password) return;
+    // mqtt.js builds each CONNECT from `options` (lib/client.ts connect): the next attempt uses these.
+    options.username = broker.username;
+    options.password = broker.password;
+    this.#o.log.info('The broker refused the credentials; using the ones the Supervisor gives now');
   }
 
   #lost(error: unknown): void {
@@ -280,4 +306,10 @@ export class MqttEntities implements EntitySink {
       );
     });
   }
+}
+
+/** CONNACK 4 "bad user name or password" or 5 "not authorized" (MQTT 3.1.1; mqtt.js ErrorWithReasonCode). */
+function refusedCredentials(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 4 || code === 5;
 }

@@ -151,6 +151,13 @@ export function startAlerts(s: AlertsSetup): StartedAlerts {
       info: { version },
       onHomeAssistantStarted: (why) => alerts?.homeAssistantRestarted(why),
       beforeDiscovery: (states) => removeStateOnly(api, states),
+      askBroker: async () => {
+        const again = await lookUpMqtt({
+          supervisorUrl: s.supervisorUrl,
+          token: s.supervisorToken,
+        });
+        return again.kind === 'broker' ? again.broker : undefined;
+      },
       watch: new CoreWatch({
         probe: (entityId) => api.getState(entityId),
         confirmMs: s.mqttConfirmMs,

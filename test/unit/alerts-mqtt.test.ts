@@ -636,6 +636,27 @@ describe('the MQTT publisher against mosquitto', () => {
     expect(seen.slice(from)).toContain('ha_token_manager/consumer_alexa/state ');
   });
 
+  test('a password the broker refuses (Mosquitto reinstalled): the Supervisor is asked again and its new one used', async () => {
+    const { log, lines } = memoryLogger();
+    let asked = 0;
+    const sink = new MqttEntities({
+      broker: { ...mosquitto.broker, password: 'stale-password', ssl: false, protocol: '3.1.1' },
+      log,
+      info: {},
+      onHomeAssistantStarted: () => undefined,
+      reconnectMs: 100,
+      askBroker: async () => {
+        asked++;
+        return { ...mosquitto.broker, ssl: false, protocol: '3.1.1' };
+      },
+    });
+    await waitFor('connected with the new password', () =>
+      lines.some((l) => l.includes('Connected to the MQTT broker') || l.includes('is back')),
+    );
+    expect(asked).toBe(1);
+    await sink.stop();
+  });
+
   test("options that need fixing (only the add-on's token known) leave other credentials' retained configs alone; complete ones remove them", async () => {
     const kept = 'homeassistant/sensor/ha_token_manager/consumer_kept_state/config';
     await spy.publishAsync(kept, '{"name":"State"}', { retain: true });
