@@ -242,6 +242,96 @@ describe('a restart of the add-on', () => {
     }
   });
 
+  /**
+   * Runs the add-on twice against one Core: before the restart the problem
+   * lasts past its grace; the new process's status model starts its times
+   * again (degradedSince, a consumer's checkedAt), the problem ages are read back.
+   */
+  async function acrossRestart(
+    dir: string,
+    problem: (status: StatusModel, now: number) => void,
+    entity: string,
+    note: string,
+  ) {
+    const before = setup({ ages: new ProblemAges(dir) });
+    before.alerts.start();
+    before.loaded.resolve();
+    problem(before.status, before.clock.now());
+    await settle(before.alerts);
+    expect(before.states.get(entity)).toBe('off'); // within the grace
+    before.clock.advance(16 * 60_000);
+    await before.alerts.sync();
+    expect(before.states.get(entity)).toBe('on');
+    expect(before.calls).toContain(`create ${note}`);
+    await before.alerts.stop();
+    await flushPrivateFiles();
+
+    const ages = new ProblemAges(dir);
+    expect(await ages.load()).toBeUndefined();
+    const after = setup({ ages });
+    after.clock.advance(17 * 60_000); // down for a minute
+    problem(after.status, after.clock.now());
+    after.alerts.start();
+    after.loaded.resolve();
+    await waitFor(() => after.calls.some((c) => c.includes(entity)));
+    await settle(after.alerts);
+    expect(after.calls.filter((c) => c.includes(entity))).toEqual([`state ${entity}=on`]);
+    expect(after.calls).not.toContain(`dismiss ${note}`);
+    expect(after.calls).toContain(`create ${note}`); // Core's notification, posted again as is
+  }
+
+  test("the add-on's source unreadable for longer than its grace (a fallback stands in) stays on across the restart, its notification not dismissed", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'htm-ages-'));
+    try {
+      await acrossRestart(
+        dir,
+        (status) => {
+          status.updateToken({
+            source: 'ssm',
+            sourceDescription: 'SSM parameter /t',
+            masked: '••••good',
+            lastError: 'Access denied reading SSM parameter /t.',
+          });
+          status.setState('connected', 'Connected.');
+          status.setDegraded('On the fallback: Access denied reading SSM parameter /t.');
+        },
+        'binary_sensor.ha_token_manager_addon_problem',
+        notificationId('addon', 'unreadable'),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a consumer's parameter unreadable for longer than its grace stays on across the restart, its notification not dismissed", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'htm-ages-'));
+    try {
+      await acrossRestart(
+        dir,
+        (status, now) => {
+          status.updateToken({
+            source: 'ssm',
+            sourceDescription: 'SSM parameter /t',
+            masked: '••••good',
+          });
+          status.setState('connected', 'Connected.');
+          status.updateConsumers([
+            consumer({
+              state: 'failing',
+              sourceFailing: true,
+              reason: 'SSM GetParameters: access denied.',
+              checkedAt: new Date(now).toISOString(),
+            }),
+          ]);
+        },
+        'binary_sensor.ha_token_manager_consumer_alexa_problem',
+        notificationId('consumer:alexa', 'unreadable'),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a token not read in time: its problem sensor is unknown, not off', async () => {
     const { calls, alerts, loaded } = setup({ settleMs: 10 });
     alerts.start();

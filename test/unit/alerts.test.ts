@@ -8,6 +8,7 @@ import {
 } from '../../src/alerts/credential-view.js';
 import { entityStates, objectId } from '../../src/alerts/entities.js';
 import { desiredNotifications, Notifier, notificationId } from '../../src/alerts/notifications.js';
+import { ProblemAges } from '../../src/alerts/problem-ages.js';
 import { panelPath } from '../../src/alerts/start.js';
 import { EntityPublisher } from '../../src/alerts/state-only.js';
 import { TokenRejectedError } from '../../src/errors.js';
@@ -146,17 +147,24 @@ describe('the credential view', () => {
     expect(view()?.state).toBe('ok');
   });
 
-  test('the source unreadable: a problem only after the grace of a few refresh runs', () => {
+  test('the source unreadable: a problem only after the grace of a few refresh runs, its age kept by the problem ages', () => {
     const { view, connected, status, clock } = setup();
+    const ages = new ProblemAges();
+    const counted = () => ages.filter(view(), clock.now())[0];
     connected();
     status.patchToken({ lastError: 'Access denied reading SSM parameter /ha/token' });
     status.setDegraded('Access denied. Using the last-known-good token.');
-    expect(view()[0]?.problems).toEqual([]);
+    // The view says it at once, with its grace; the message says since when.
+    expect(view()[0]?.problems[0]).toMatchObject({ kind: 'unreadable', graceMs: 15 * 60_000 });
+    expect(view()[0]?.problems[0]?.message).toContain(
+      `could not be read since ${status.snapshot().degradedSince}`,
+    );
+    expect(counted()?.problems).toEqual([]);
     clock.advance(15 * 60_000);
-    expect(view()[0]?.problems.map((p) => p.kind)).toEqual(['unreadable']);
+    expect(counted()?.problems.map((p) => p.kind)).toEqual(['unreadable']);
     status.patchToken({ lastError: undefined });
     status.setDegraded(undefined);
-    expect(view()[0]?.state).toBe('ok');
+    expect(counted()?.state).toBe('ok');
   });
 
   test('expiring within 14 days: a problem unless a rotation runs before the expiry', () => {
