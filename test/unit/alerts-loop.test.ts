@@ -39,6 +39,10 @@ function recordingApi(refuse = (entityId: string) => !VALID_ENTITY_ID.test(entit
     },
     getState: async (entityId: string) =>
       states.has(entityId) ? { state: states.get(entityId) } : undefined,
+    removeState: async (entityId: string) => {
+      calls.push(`remove ${entityId}`);
+      if (!states.delete(entityId)) throw new CoreApiError(`DELETE ${entityId}: 404`, 404);
+    },
     fireEvent: async (type: string, data: Record<string, unknown>) => {
       calls.push(`event ${type} ${JSON.stringify(data)}`);
     },
@@ -452,6 +456,38 @@ describe('entity ids Core refuses or that two consumers would share', () => {
     await alerts.sync();
     await alerts.sync();
     expect(calls).toEqual([]);
+  });
+});
+
+describe('a credential that leaves the view', () => {
+  test('a retired consumer revoked: its state-only entities are removed from Core, once; the others stay', async () => {
+    const { clock, status, calls, states, alerts, loaded } = setup();
+    status.updateToken({
+      source: 'ssm',
+      sourceDescription: 'SSM parameter /t',
+      masked: '••••good',
+    });
+    status.setState('connected', 'Connected.');
+    const checkedAt = new Date(clock.now()).toISOString();
+    status.updateConsumers([
+      consumer({ checkedAt }),
+      consumer({ name: 'old', configured: false, state: 'not configured', checkedAt }),
+    ]);
+    alerts.start();
+    loaded.resolve();
+    await waitFor(() => states.has('sensor.ha_token_manager_consumer_old_state'));
+    await settle(alerts);
+    const old = [...states.keys()].filter((id) => id.includes('consumer_old_'));
+    expect(old).toHaveLength(5);
+    status.updateConsumers([consumer({ checkedAt })]); // Revoke pressed: it leaves the list
+    await waitFor(() => !states.has('sensor.ha_token_manager_consumer_old_state'));
+    await settle(alerts);
+    expect([...states.keys()].filter((id) => id.includes('consumer_old_'))).toEqual([]);
+    expect(calls.filter((c) => c.startsWith('remove')).sort()).toEqual(
+      old.map((id) => `remove ${id}`).sort(),
+    );
+    expect(states.get('binary_sensor.ha_token_manager_consumer_alexa_problem')).toBe('off');
+    expect(states.get('binary_sensor.ha_token_manager_addon_problem')).toBe('off');
   });
 });
 
