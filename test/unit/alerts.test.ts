@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { BusEventDiff } from '../../src/alerts/bus-events.js';
-import type { CoreApi } from '../../src/alerts/core-api.js';
+import { type CoreApi, CoreApiError } from '../../src/alerts/core-api.js';
 import {
   credentialView,
   PROBLEM_KINDS,
@@ -8,6 +8,7 @@ import {
 } from '../../src/alerts/credential-view.js';
 import { entityStates, objectId } from '../../src/alerts/entities.js';
 import { desiredNotifications, Notifier, notificationId } from '../../src/alerts/notifications.js';
+import { PanelLink } from '../../src/alerts/panel-link.js';
 import { ProblemAges } from '../../src/alerts/problem-ages.js';
 import { panelPath } from '../../src/alerts/start.js';
 import { EntityPublisher } from '../../src/alerts/state-only.js';
@@ -465,5 +466,27 @@ describe('the link to the add-on page', () => {
     expect(panelPath('local_x', '2026.1.3')).toBe('/hassio/ingress/local_x');
     expect(panelPath('local_x', '2024.3.3')).toBe('/hassio/ingress/local_x');
     expect(panelPath('local_x', undefined)).toBe('/hassio/ingress/local_x');
+  });
+
+  test('Core unreachable when the add-on started: the version is asked again at the next link until known, then the links use /app', async () => {
+    let asked = 0;
+    let answer: () => Promise<string | undefined> = async () => {
+      throw new CoreApiError('GET /core/api/config: 502', 502);
+    };
+    const link = new PanelLink(() => {
+      asked += 1;
+      return answer();
+    });
+    const answered = () => new Promise((r) => setTimeout(r, 0));
+    await link.ask(); // at start: Core down
+    expect(link.url('local_x')).toBe('/hassio/ingress/local_x'); // and asks again
+    expect(link.url('local_x')).toBe('/hassio/ingress/local_x'); // one question at a time
+    await answered();
+    expect(asked).toBe(2);
+    answer = async () => '2026.11.0'; // Core is back
+    expect(link.url('local_x')).toBe('/hassio/ingress/local_x'); // the next sync's link asks
+    await answered();
+    expect(link.url('local_x')).toBe('/app/local_x');
+    expect(asked).toBe(3); // known: not asked again
   });
 });
