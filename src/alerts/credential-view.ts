@@ -74,10 +74,13 @@ function addonCredential(s: StatusSnapshot, o: ViewOptions): ManagedCredential {
     });
   }
   const unreadable = unreadableSince(s);
-  if (unreadable !== undefined && o.now - Date.parse(unreadable) >= o.unreadableAfterMs) {
+  if (unreadable !== undefined) {
     problems.push({
       kind: 'unreadable',
       message: `${capitalize(token?.sourceDescription ?? 'the token source')} could not be read since ${unreadable}: ${token?.lastError ?? 'unknown error'}`,
+      // Its age is kept across a restart of the add-on (problem-ages.ts); the
+      // status model's degradedSince/since start again with the new process.
+      graceMs: o.unreadableAfterMs,
     });
   }
   const expiring = rejected
