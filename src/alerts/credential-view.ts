@@ -243,9 +243,10 @@ function rotationProblem(
   );
   if (latest && FAILED.includes(latest.state)) {
     // A consumer no longer configured has no Rotate now: it is revoked, or put back in the options.
+    // "Unchanged", not "in use": the token from before may be the one Home Assistant rejected.
     const next = configured
-      ? "The old token is still in use; try Rotate now on the add-on's page."
-      : "The old token is still in use; the consumer is no longer in the options, so press Revoke on the add-on's page when it is not needed, or add it back to rotate it.";
+      ? "The token from before it is unchanged; once the cause is fixed, try Rotate now on the add-on's page."
+      : "The token from before it is unchanged; the consumer is no longer in the options, so press Revoke on the add-on's page when it is not needed, or add it back to rotate it.";
     return {
       kind: 'rotation-failed',
       message: `The last rotation (${latest.startedAt}) ${latest.state === 'rolled-back' ? 'failed and was rolled back' : 'was given up'}: ${(latest.note ?? 'see the add-on log').replace(/\.$/, '')}. ${next}`,
