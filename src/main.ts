@@ -12,15 +12,15 @@ import { type Config, loadOptions } from './options.js';
 import { StatusModel } from './status/status-model.js';
 import { type AlertsWork, wireAlerts } from './wiring/alerts.js';
 import { type CredentialWork, startCredentialWork } from './wiring/credential-work.js';
+import { STOP_DEADLINE_MS, stopParts } from './wiring/shutdown.js';
 
 // The composition root: the only module that reads the environment, handles
 // signals and listens. Start order: HTTP first (so the page can explain a bad
 // configuration), then the alerts and the credential work (src/wiring/: the
 // token manager, the connection, the jobs, the rotator, the consumers); stop
-// in reverse. Alerts begin once the credential work has loaded
+// the server first, then alerts and the credential work together, then flush
+// (src/wiring/shutdown.ts). Alerts begin once the credential work has loaded
 // (credentialWorkLoaded) and their stop is bounded (src/alerts/start.ts).
-
-const STOP_DEADLINE_MS = 2000;
 
 interface Env {
   optionsFile: string;
@@ -160,11 +160,15 @@ async function main(): Promise<void> {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Keep-alive connections (the page's live updates) would hold close() open.
     (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-    await alerts?.history.stop();
-    await alerts?.alerts?.stop();
-    await work?.stop();
-    await closed;
-    await flushPrivateFiles(); // e.g. a rejected token recorded just before the signal
+    // The files are flushed last: e.g. a rejected token recorded just before the signal.
+    const failed = await stopParts({
+      history: alerts?.history,
+      alerts: alerts?.alerts,
+      work,
+      closed,
+      flush: flushPrivateFiles,
+    });
+    for (const error of failed) log.warning('A part of the add-on did not stop cleanly', error);
     log.info('Stopped');
     // Exit 0 on SIGTERM: the Supervisor logs 143 as "did not handle SIGTERM".
     process.exit(0);

@@ -74,10 +74,13 @@ function addonCredential(s: StatusSnapshot, o: ViewOptions): ManagedCredential {
     });
   }
   const unreadable = unreadableSince(s);
-  if (unreadable !== undefined && o.now - Date.parse(unreadable) >= o.unreadableAfterMs) {
+  if (unreadable !== undefined) {
     problems.push({
       kind: 'unreadable',
       message: `${capitalize(token?.sourceDescription ?? 'the token source')} could not be read since ${unreadable}: ${token?.lastError ?? 'unknown error'}`,
+      // Its age is kept across a restart of the add-on (problem-ages.ts); the
+      // status model's degradedSince/since start again with the new process.
+      graceMs: o.unreadableAfterMs,
     });
   }
   const expiring = rejected
@@ -240,9 +243,10 @@ function rotationProblem(
   );
   if (latest && FAILED.includes(latest.state)) {
     // A consumer no longer configured has no Rotate now: it is revoked, or put back in the options.
+    // "Unchanged", not "in use": the token from before may be the one Home Assistant rejected.
     const next = configured
-      ? "The old token is still in use; try Rotate now on the add-on's page."
-      : "The old token is still in use; the consumer is no longer in the options, so press Revoke on the add-on's page when it is not needed, or add it back to rotate it.";
+      ? "The token from before it is unchanged; once the cause is fixed, try Rotate now on the add-on's page."
+      : "The token from before it is unchanged; the consumer is no longer in the options, so press Revoke on the add-on's page when it is not needed, or add it back to rotate it.";
     return {
       kind: 'rotation-failed',
       message: `The last rotation (${latest.startedAt}) ${latest.state === 'rolled-back' ? 'failed and was rolled back' : 'was given up'}: ${(latest.note ?? 'see the add-on log').replace(/\.$/, '')}. ${next}`,

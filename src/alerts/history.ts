@@ -8,6 +8,7 @@ import {
   PROBLEM_KINDS,
   type ViewOptions,
 } from './credential-view.js';
+import { ProblemAges } from './problem-ages.js';
 
 // The last 24 hours of each credential's state for the page's small history
 // chart. A point is kept only when the state changes, so the list stays short
@@ -38,6 +39,13 @@ export class HistoryRecorder {
   readonly #tracks = new Map<string, CredentialHistory>();
   #unsubscribe: (() => void) | undefined;
   #saving: Promise<void> = Promise.resolve();
+  /**
+   * Its own, in memory, not the alerts' kept ones: those must not be judged
+   * before the credential work has loaded (they would forget every problem
+   * the start-up view does not show yet). After a restart of the add-on the
+   * chart shows a lasting graced problem again once its grace has passed.
+   */
+  readonly #ages = new ProblemAges();
 
   constructor(clock: Clock, view: Omit<ViewOptions, 'now'>, dataDir?: string) {
     this.#clock = clock;
@@ -78,7 +86,11 @@ export class HistoryRecorder {
   record(status: StatusModel): void {
     const now = this.#clock.now();
     let changed = false;
-    for (const c of credentialView(status.snapshot(), { ...this.#view, now })) {
+    // A problem counts once it has lasted its grace, as for the entities (problem-ages.ts).
+    for (const c of this.#ages.filter(
+      credentialView(status.snapshot(), { ...this.#view, now }),
+      now,
+    )) {
       const track = this.#tracks.get(c.id) ?? { id: c.id, name: c.name, points: [] };
       this.#tracks.set(c.id, track);
       if (track.points.at(-1)?.state !== c.state) {

@@ -12,6 +12,7 @@ import { DISCOVERY_PREFIX } from './mqtt-discovery.js';
 import { MqttEntities } from './mqtt-entities.js';
 import { lookUpMqtt } from './mqtt-service.js';
 import { CoreWatch } from './mqtt-watch.js';
+import { PanelLink } from './panel-link.js';
 import type { ProblemAges } from './problem-ages.js';
 import { EntityPublisher, removeStateOnly } from './state-only.js';
 
@@ -24,18 +25,7 @@ import { EntityPublisher, removeStateOnly } from './state-only.js';
 /** The slug in config.yaml; installed from a repository the Supervisor prefixes it (`1a2b3c4d_…`). */
 const CONFIG_SLUG = 'ha_token_manager';
 
-/**
- * The add-on's page in Home Assistant's frontend. Since add-ons became apps
- * (2026.2) the frontend opens an app's ingress page at `/app/<slug>` (its
- * "Open web UI" button; hass_frontend 20261028.4 in 2026.11 has no
- * `/hassio/ingress` route left); before, at `/hassio/ingress/<slug>`.
- */
-export function panelPath(slug: string, coreVersion: string | undefined): string {
-  const [year, month] = (coreVersion ?? '').split('.').map(Number);
-  const apps =
-    year !== undefined && month !== undefined && (year > 2026 || (year === 2026 && month >= 2));
-  return apps ? `/app/${slug}` : `/hassio/ingress/${slug}`;
-}
+export { panelPath } from './panel-link.js';
 
 export interface AlertsSetup {
   supervisorUrl: string;
@@ -87,7 +77,6 @@ export function startAlerts(s: AlertsSetup): StartedAlerts {
   const api = new CoreApi({ supervisorUrl: s.supervisorUrl, token: s.supervisorToken });
   let slug = CONFIG_SLUG;
   let version: string | undefined;
-  let coreVersion: string | undefined;
   // The real slug and the add-on's version, before the first notification if the Supervisor answers quickly.
   const selfKnown = api
     .supervisor('/addons/self/info')
@@ -98,12 +87,9 @@ export function startAlerts(s: AlertsSetup): StartedAlerts {
     .catch((error) =>
       s.log.warning(`Could not ask the Supervisor for the add-on's slug; links use ${slug}`, error),
     );
-  const versionKnown = api
-    .config()
-    .then((config) => {
-      coreVersion = config.version;
-    })
-    .catch(() => undefined); // Core is down: the alerts loop reports it, the link uses the older form.
+  // Core down now: asked again at each link until known (panel-link.ts).
+  const link = new PanelLink(async () => (await api.config()).version);
+  const versionKnown = link.ask();
   const sink = new SwitchingSink();
   let alerts: Alerts | undefined;
   let stopped = false;
@@ -120,7 +106,7 @@ export function startAlerts(s: AlertsSetup): StartedAlerts {
       view: viewOptions(s.config, s.timezone),
       entities: sink,
       // Home Assistant's frontend route for an add-on's ingress panel.
-      pageUrl: () => panelPath(slug, coreVersion),
+      pageUrl: () => link.url(slug),
       checkMs: s.checkMs,
       ages: s.ages,
     });

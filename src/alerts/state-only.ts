@@ -6,7 +6,8 @@ import { ADDON_PROBLEM_ENTITY, type EntitySink, type EntityState } from './entit
 // Core API (`POST /api/states/<id>`, components/api/__init__.py
 // APIEntityStateView). Core keeps those in memory only: after it restarts
 // they are gone until posted again, which the alerts loop does (alerts.ts).
-// Each entity is posted only when its state or attributes changed.
+// Each entity is posted only when its state or attributes changed; one this
+// add-on posted that is no longer in the list is removed.
 
 /** The attributes a state-only entity carries: its name, class and icon, then the extras. */
 export function stateOnlyAttributes(s: EntityState): Record<string, unknown> {
@@ -48,6 +49,8 @@ export class EntityPublisher implements EntitySink {
   readonly #posted = new Map<string, string>();
   /** Entity ids Core refused, logged once each. */
   readonly #refused = new Set<string>();
+  /** Every id posted by this process, kept across forget(): one gone from the list is removed. */
+  readonly #shown = new Set<string>();
   #last: readonly EntityState[] = [];
 
   constructor(api: CoreApi, options: EntityPublisherOptions) {
@@ -64,7 +67,7 @@ export class EntityPublisher implements EntitySink {
     return (await this.#api.getState(ADDON_PROBLEM_ENTITY)) === undefined;
   }
 
-  /** State-only entities are never removed (Core forgets them when it restarts). */
+  /** Only entities this process showed are removed, never ones found (`complete` does not matter here). */
   async publish(states: readonly EntityState[], _complete?: boolean): Promise<void> {
     this.#last = states;
     for (const s of states) {
@@ -82,6 +85,19 @@ export class EntityPublisher implements EntitySink {
         this.#refused.add(s.entityId);
       }
       this.#posted.set(s.entityId, json);
+      if (!this.#refused.has(s.entityId)) this.#shown.add(s.entityId);
+    }
+    // A credential that left the view (a retired consumer revoked): Core would
+    // keep its entities until it restarts. DELETE /api/states/<id>
+    // (components/api/__init__.py APIEntityStateView.delete; 404 if gone).
+    const wanted = new Set(states.map((s) => s.entityId));
+    for (const id of this.#shown) {
+      if (wanted.has(id)) continue;
+      await this.#api.removeState(id).catch((error: unknown) => {
+        if (!(error instanceof CoreApiError && error.status === 404)) throw error;
+      });
+      this.#shown.delete(id);
+      this.#posted.delete(id);
     }
   }
 

@@ -41,6 +41,10 @@ function recordingApi(refuse = (entityId: string) => !VALID_ENTITY_ID.test(entit
     },
     getState: async (entityId: string) =>
       states.has(entityId) ? { state: states.get(entityId) } : undefined,
+    removeState: async (entityId: string) => {
+      calls.push(`remove ${entityId}`);
+      if (!states.delete(entityId)) throw new CoreApiError(`DELETE ${entityId}: 404`, 404);
+    },
     fireEvent: async (type: string, data: Record<string, unknown>) => {
       calls.push(`event ${type} ${JSON.stringify(data)}`);
     },
@@ -244,6 +248,96 @@ describe('a restart of the add-on', () => {
     }
   });
 
+  /**
+   * Runs the add-on twice against one Core: before the restart the problem
+   * lasts past its grace; the new process's status model starts its times
+   * again (degradedSince, a consumer's checkedAt), the problem ages are read back.
+   */
+  async function acrossRestart(
+    dir: string,
+    problem: (status: StatusModel, now: number) => void,
+    entity: string,
+    note: string,
+  ) {
+    const before = setup({ ages: new ProblemAges(dir) });
+    before.alerts.start();
+    before.loaded.resolve();
+    problem(before.status, before.clock.now());
+    await settle(before.alerts);
+    expect(before.states.get(entity)).toBe('off'); // within the grace
+    before.clock.advance(16 * 60_000);
+    await before.alerts.sync();
+    expect(before.states.get(entity)).toBe('on');
+    expect(before.calls).toContain(`create ${note}`);
+    await before.alerts.stop();
+    await flushPrivateFiles();
+
+    const ages = new ProblemAges(dir);
+    expect(await ages.load()).toBeUndefined();
+    const after = setup({ ages });
+    after.clock.advance(17 * 60_000); // down for a minute
+    problem(after.status, after.clock.now());
+    after.alerts.start();
+    after.loaded.resolve();
+    await waitFor(() => after.calls.some((c) => c.includes(entity)));
+    await settle(after.alerts);
+    expect(after.calls.filter((c) => c.includes(entity))).toEqual([`state ${entity}=on`]);
+    expect(after.calls).not.toContain(`dismiss ${note}`);
+    expect(after.calls).toContain(`create ${note}`); // Core's notification, posted again as is
+  }
+
+  test("the add-on's source unreadable for longer than its grace (a fallback stands in) stays on across the restart, its notification not dismissed", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'htm-ages-'));
+    try {
+      await acrossRestart(
+        dir,
+        (status) => {
+          status.updateToken({
+            source: 'ssm',
+            sourceDescription: 'SSM parameter /t',
+            masked: '••••good',
+            lastError: 'Access denied reading SSM parameter /t.',
+          });
+          status.setState('connected', 'Connected.');
+          status.setDegraded('On the fallback: Access denied reading SSM parameter /t.');
+        },
+        'binary_sensor.ha_token_manager_addon_problem',
+        notificationId('addon', 'unreadable'),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a consumer's parameter unreadable for longer than its grace stays on across the restart, its notification not dismissed", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'htm-ages-'));
+    try {
+      await acrossRestart(
+        dir,
+        (status, now) => {
+          status.updateToken({
+            source: 'ssm',
+            sourceDescription: 'SSM parameter /t',
+            masked: '••••good',
+          });
+          status.setState('connected', 'Connected.');
+          status.updateConsumers([
+            consumer({
+              state: 'failing',
+              sourceFailing: true,
+              reason: 'SSM GetParameters: access denied.',
+              checkedAt: new Date(now).toISOString(),
+            }),
+          ]);
+        },
+        'binary_sensor.ha_token_manager_consumer_alexa_problem',
+        notificationId('consumer:alexa', 'unreadable'),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a token not read in time: its problem sensor is unknown, not off', async () => {
     const { calls, alerts, loaded } = setup({ settleMs: 10 });
     alerts.start();
@@ -399,6 +493,38 @@ describe('entity ids Core refuses or that two consumers would share', () => {
     await alerts.sync();
     await alerts.sync();
     expect(calls).toEqual([]);
+  });
+});
+
+describe('a credential that leaves the view', () => {
+  test('a retired consumer revoked: its state-only entities are removed from Core, once; the others stay', async () => {
+    const { clock, status, calls, states, alerts, loaded } = setup();
+    status.updateToken({
+      source: 'ssm',
+      sourceDescription: 'SSM parameter /t',
+      masked: '••••good',
+    });
+    status.setState('connected', 'Connected.');
+    const checkedAt = new Date(clock.now()).toISOString();
+    status.updateConsumers([
+      consumer({ checkedAt }),
+      consumer({ name: 'old', configured: false, state: 'not configured', checkedAt }),
+    ]);
+    alerts.start();
+    loaded.resolve();
+    await waitFor(() => states.has('sensor.ha_token_manager_consumer_old_state'));
+    await settle(alerts);
+    const old = [...states.keys()].filter((id) => id.includes('consumer_old_'));
+    expect(old).toHaveLength(5);
+    status.updateConsumers([consumer({ checkedAt })]); // Revoke pressed: it leaves the list
+    await waitFor(() => !states.has('sensor.ha_token_manager_consumer_old_state'));
+    await settle(alerts);
+    expect([...states.keys()].filter((id) => id.includes('consumer_old_'))).toEqual([]);
+    expect(calls.filter((c) => c.startsWith('remove')).sort()).toEqual(
+      old.map((id) => `remove ${id}`).sort(),
+    );
+    expect(states.get('binary_sensor.ha_token_manager_consumer_alexa_problem')).toBe('off');
+    expect(states.get('binary_sensor.ha_token_manager_addon_problem')).toBe('off');
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { BusEventDiff } from '../../src/alerts/bus-events.js';
-import type { CoreApi } from '../../src/alerts/core-api.js';
+import { type CoreApi, CoreApiError } from '../../src/alerts/core-api.js';
 import {
   credentialView,
   PROBLEM_KINDS,
@@ -8,6 +8,8 @@ import {
 } from '../../src/alerts/credential-view.js';
 import { entityStates, objectId } from '../../src/alerts/entities.js';
 import { desiredNotifications, Notifier, notificationId } from '../../src/alerts/notifications.js';
+import { PanelLink } from '../../src/alerts/panel-link.js';
+import { ProblemAges } from '../../src/alerts/problem-ages.js';
 import { panelPath } from '../../src/alerts/start.js';
 import { EntityPublisher } from '../../src/alerts/state-only.js';
 import { TokenRejectedError } from '../../src/errors.js';
@@ -146,17 +148,24 @@ describe('the credential view', () => {
     expect(view()?.state).toBe('ok');
   });
 
-  test('the source unreadable: a problem only after the grace of a few refresh runs', () => {
+  test('the source unreadable: a problem only after the grace of a few refresh runs, its age kept by the problem ages', () => {
     const { view, connected, status, clock } = setup();
+    const ages = new ProblemAges();
+    const counted = () => ages.filter(view(), clock.now())[0];
     connected();
     status.patchToken({ lastError: 'Access denied reading SSM parameter /ha/token' });
     status.setDegraded('Access denied. Using the last-known-good token.');
-    expect(view()[0]?.problems).toEqual([]);
+    // The view says it at once, with its grace; the message says since when.
+    expect(view()[0]?.problems[0]).toMatchObject({ kind: 'unreadable', graceMs: 15 * 60_000 });
+    expect(view()[0]?.problems[0]?.message).toContain(
+      `could not be read since ${status.snapshot().degradedSince}`,
+    );
+    expect(counted()?.problems).toEqual([]);
     clock.advance(15 * 60_000);
-    expect(view()[0]?.problems.map((p) => p.kind)).toEqual(['unreadable']);
+    expect(counted()?.problems.map((p) => p.kind)).toEqual(['unreadable']);
     status.patchToken({ lastError: undefined });
     status.setDegraded(undefined);
-    expect(view()[0]?.state).toBe('ok');
+    expect(counted()?.state).toBe('ok');
   });
 
   test('expiring within 14 days: a problem unless a rotation runs before the expiry', () => {
@@ -457,5 +466,27 @@ describe('the link to the add-on page', () => {
     expect(panelPath('local_x', '2026.1.3')).toBe('/hassio/ingress/local_x');
     expect(panelPath('local_x', '2024.3.3')).toBe('/hassio/ingress/local_x');
     expect(panelPath('local_x', undefined)).toBe('/hassio/ingress/local_x');
+  });
+
+  test('Core unreachable when the add-on started: the version is asked again at the next link until known, then the links use /app', async () => {
+    let asked = 0;
+    let answer: () => Promise<string | undefined> = async () => {
+      throw new CoreApiError('GET /core/api/config: 502', 502);
+    };
+    const link = new PanelLink(() => {
+      asked += 1;
+      return answer();
+    });
+    const answered = () => new Promise((r) => setTimeout(r, 0));
+    await link.ask(); // at start: Core down
+    expect(link.url('local_x')).toBe('/hassio/ingress/local_x'); // and asks again
+    expect(link.url('local_x')).toBe('/hassio/ingress/local_x'); // one question at a time
+    await answered();
+    expect(asked).toBe(2);
+    answer = async () => '2026.11.0'; // Core is back
+    expect(link.url('local_x')).toBe('/hassio/ingress/local_x'); // the next sync's link asks
+    await answered();
+    expect(link.url('local_x')).toBe('/app/local_x');
+    expect(asked).toBe(3); // known: not asked again
   });
 });

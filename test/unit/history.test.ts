@@ -73,3 +73,22 @@ describe('the state history across a restart of the add-on', () => {
     expect(problem).toMatch(/a point without time or state/);
   });
 });
+
+describe('the chart and the problems that count only after a grace', () => {
+  test("the add-on's unreadable source shows once it has lasted its grace, as its problem sensor does", () => {
+    const clock = new FakeClock();
+    const status = new StatusModel(clock);
+    const history = new HistoryRecorder(clock, VIEW, undefined);
+    healthy(status);
+    history.watch(status);
+    status.patchToken({ lastError: 'Access denied reading SSM parameter /t.' });
+    status.setDegraded('On the fallback: access denied.');
+    clock.advance(VIEW.unreadableAfterMs - 1);
+    history.record(status);
+    expect(history.tracks()[0]?.points.map((p) => p.state)).toEqual(['ok']);
+    clock.advance(1);
+    history.record(status);
+    expect(history.tracks()[0]?.points.map((p) => p.state)).toEqual(['ok', 'unreadable']);
+    history.stop();
+  });
+});
