@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../log.js';
 import type { EntitySink, EntityState } from './entities.js';
+import { clientOptions, publishRetained, refusedCredentials } from './mqtt-client.js';
 import {
   AVAILABILITY_TOPIC,
   BIRTH_TOPIC,
@@ -55,11 +55,6 @@ export interface MqttEntitiesOptions {
   publishMs?: number;
 }
 
-/** A publish that did not finish: its connection closed, or the bound passed. */
-export class MqttPublishError extends Error {
-  override name = 'MqttPublishError';
-}
-
 export class MqttEntities implements EntitySink {
   readonly viaCoreApi = false;
   readonly #o: MqttEntitiesOptions;
@@ -75,7 +70,7 @@ export class MqttEntities implements EntitySink {
   /** Entity ids whose config this process has sent (or is about to). */
   readonly #introduced = new Set<string>();
   #queue: Promise<void> = Promise.resolve();
-  /** Fails every publish in progress when the connection closes (see #publish). */
+  /** Fails every publish in progress when the connection closes (mqtt-client.ts publishRetained). */
   #closed = new AbortController();
   #outage = false;
   /** When the Supervisor was last asked for new credentials (at most once a minute). */
@@ -85,25 +80,10 @@ export class MqttEntities implements EntitySink {
   constructor(o: MqttEntitiesOptions) {
     this.#o = o;
     const { broker } = o;
-    this.#client = (o.connect ?? mqtt.connect)(brokerUrl(broker), {
-      clientId: `ha_token_manager_${randomBytes(4).toString('hex')}`,
-      username: broker.username,
-      password: broker.password,
-      // Protocol 3.1 is MQIsdp version 3 (the Supervisor's services/modules/mqtt.py offers 3.1 and 3.1.1).
-      ...(broker.protocol === '3.1'
-        ? { protocolId: 'MQIsdp' as const, protocolVersion: 3 as const }
-        : { protocolVersion: 4 as const }),
-      clean: true,
-      // Subscriptions are made again on each connect (below), in order with the republishing.
-      resubscribe: false,
-      // A message for a broker that is away fails at once instead of piling up: all is sent again on connect.
-      queueQoSZero: false,
-      reconnectPeriod: o.reconnectMs ?? 5_000,
-      // The broker add-on may still be starting, or restarting with new users: keep trying.
-      reconnectOnConnackError: true,
-      connectTimeout: 10_000,
-      will: { topic: AVAILABILITY_TOPIC, payload: Buffer.from('offline'), qos: 1, retain: true },
-    });
+    this.#client = (o.connect ?? mqtt.connect)(
+      brokerUrl(broker),
+      clientOptions(broker, o.reconnectMs),
+    );
     this.#client.on('connect', () => void this.#connected());
     this.#client.on('error', (error) => {
       if (refusedCredentials(error)) void this.#askBroker();
@@ -272,44 +252,7 @@ export class MqttEntities implements EntitySink {
     }
   }
 
-  /**
-   * One retained QoS 0 message, settled either way. mqtt.js (5.16
-   * lib/client.ts _writePacket) calls back a QoS 0 write the socket did not
-   * take at once only on the socket's `drain`; a socket destroyed first never
-   * drains, and the callback never runs. So a publish fails when its
-   * connection closes, and after `publishMs` at the latest: the queue moves on
-   * and the next connect sends everything again.
-   */
   #publish(topic: string, payload: string): Promise<void> {
-    const closed = this.#closed.signal;
-    return new Promise<void>((resolve, reject) => {
-      const fail = (why: string) => {
-        clearTimeout(timer);
-        closed.removeEventListener('abort', onClose);
-        reject(new MqttPublishError(`Publish to ${topic} ${why}`));
-      };
-      const onClose = () => fail('lost with the connection');
-      const timer = setTimeout(() => fail('timed out'), this.#o.publishMs ?? 10_000);
-      timer.unref?.();
-      closed.addEventListener('abort', onClose, { once: true });
-      this.#client.publishAsync(topic, payload, { qos: 0, retain: true }).then(
-        () => {
-          clearTimeout(timer);
-          closed.removeEventListener('abort', onClose);
-          resolve();
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          closed.removeEventListener('abort', onClose);
-          reject(error);
-        },
-      );
-    });
+    return publishRetained(this.#client, topic, payload, this.#closed.signal, this.#o.publishMs);
   }
-}
-
-/** CONNACK 4 "bad user name or password" or 5 "not authorized" (MQTT 3.1.1; mqtt.js ErrorWithReasonCode). */
-function refusedCredentials(error: unknown): boolean {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return code === 4 || code === 5;
 }
