@@ -34,6 +34,8 @@ interface Env {
   supervisorUrl: string;
   /** How often alerts look for a restarted Home Assistant, in ms. */
   alertsCheckMs: number | undefined;
+  /** How long the MQTT entities may take to show in Core before the fall-back to state-only, in ms. */
+  mqttConfirmMs: number | undefined;
   ingressPeer: string;
   /** The Supervisor sets TZ to Home Assistant's time zone: schedules are read in it. */
   timezone: string | undefined;
@@ -55,6 +57,7 @@ function readEnv(env: NodeJS.ProcessEnv): Env {
     supervisorToken: env.SUPERVISOR_TOKEN || undefined,
     supervisorUrl: (env.SUPERVISOR_URL ?? 'http://supervisor').replace(/\/+$/, ''),
     alertsCheckMs: env.ALERTS_CHECK_MS ? Number(env.ALERTS_CHECK_MS) : undefined,
+    mqttConfirmMs: env.MQTT_CONFIRM_MS ? Number(env.MQTT_CONFIRM_MS) : undefined,
     // A parameter so tests can stand in for the Supervisor on loopback.
     ingressPeer: env.INGRESS_PEER ?? '172.30.32.2',
     timezone: env.TZ || undefined,

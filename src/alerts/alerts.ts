@@ -172,7 +172,7 @@ export class Alerts {
       try {
         if (await this.#entities.lost()) {
           this.#o.log.info(
-            'Home Assistant lost the add-on entities (restarted?); posting them again',
+            'Home Assistant was away or lost the add-on entities (restarted?); posting notifications and entities again',
           );
           this.#forget();
         }
@@ -201,9 +201,13 @@ export class Alerts {
     const snapshot = status.snapshot();
     const now = clock.now();
     const credentials = this.#ages.filter(credentialView(snapshot, { ...this.#o.view, now }), now);
-    try {
-      // Entities first: by MQTT they do not depend on the Core API answering.
-      await this.#entities.publish(entityStates(snapshot.state, credentials));
+    const states = entityStates(snapshot.state, credentials);
+    // State-only entities go first, through the same Core API. By MQTT side by
+    // side: those entities do not depend on the Core API answering, and the
+    // notifications must not wait for a slow broker (mqtt-entities.ts).
+    const entities = this.#entities.publish(states, snapshot.state !== 'misconfigured');
+    const notified = (async () => {
+      if (this.#entities.viaCoreApi) await entities;
       if (this.#o.notifications) {
         const desired = desiredNotifications(credentials, this.#o.pageUrl());
         if (snapshot.state === 'misconfigured')
@@ -213,6 +217,11 @@ export class Alerts {
         // Ones from while the option was on would stay forever.
         await this.#notifier.dismissAll(credentials);
       }
+    })();
+    try {
+      const [a, b] = await Promise.allSettled([entities, notified]);
+      if (a.status === 'rejected') throw a.reason;
+      if (b.status === 'rejected') throw b.reason;
       if (this.#failing) log.info('Home Assistant takes alerts again');
       this.#failing = false;
     } catch (error) {

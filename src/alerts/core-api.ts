@@ -71,9 +71,13 @@ export class CoreApi {
     }
   }
 
-  /** Core's configuration (components/api: APIConfigView), e.g. its `version`. */
-  async config(): Promise<{ version?: string; state?: string }> {
-    return (await this.#request('GET', '/core/api/config')) as { version?: string; state?: string };
+  /** Core's configuration (components/api: APIConfigView): its `version`, the loaded `components`. */
+  async config(): Promise<{ version?: string; state?: string; components?: string[] }> {
+    return (await this.#request('GET', '/core/api/config')) as {
+      version?: string;
+      state?: string;
+      components?: string[];
+    };
   }
 
   fireEvent(type: string, data: Record<string, unknown>): Promise<unknown> {

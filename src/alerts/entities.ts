@@ -32,8 +32,20 @@ export interface EntityState {
 
 /** Where Home Assistant is told about entities: the Core API (state-only) or MQTT discovery. */
 export interface EntitySink {
-  /** Shows these entities; only what changed since the last call is sent. */
-  publish(states: readonly EntityState[]): Promise<void>;
+  /**
+   * Whether it goes through the Core API as the notifications do (state-only):
+   * then the entities go first, as one outage. Else (MQTT) the notifications
+   * do not wait for it: a slow or absent broker must not hold them back.
+   */
+  readonly viaCoreApi: boolean;
+  /**
+   * Shows these entities; only what changed since the last call is sent.
+   * `complete`: they are every credential there is, so entities found for
+   * others may be removed; not while the options need fixing (the view then
+   * holds only the add-on's own token, and removing the consumers' entities
+   * would lose their devices, areas and names in Home Assistant).
+   */
+  publish(states: readonly EntityState[], complete: boolean): Promise<void>;
   /** Home Assistant forgot what it was shown: send everything at the next publish. */
   forget(): void;
   /** Whether Home Assistant lost the entities since the last look (it restarted). */

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../log.js';
 import type { EntitySink, EntityState } from './entities.js';
+import { clientOptions, publishRetained, refusedCredentials } from './mqtt-client.js';
 import {
   AVAILABILITY_TOPIC,
   BIRTH_TOPIC,
@@ -10,6 +10,7 @@ import {
   discoveryMessages,
 } from './mqtt-discovery.js';
 import { brokerUrl, type MqttBroker } from './mqtt-service.js';
+import type { CoreWatch } from './mqtt-watch.js';
 
 // The entities by MQTT discovery (docs/alerts.md, "Entities"), over one
 // connection to the broker the Supervisor hands out. mqtt.js reconnects by
@@ -19,10 +20,13 @@ import { brokerUrl, type MqttBroker } from './mqtt-service.js';
 // persistence may have lost them. In between, only what changed is sent.
 // Home Assistant's birth message (`homeassistant/status` `online`) means it
 // started again: configs and states go out again, and the alerts loop is told,
-// since Home Assistant lost its persistent notifications too (also after an
-// outage of the broker connection: a birth message may have been missed). Publishing never
-// waits for the broker: while it is away the newest entities wait here, and
-// the notifications go on through the Core API.
+// since Home Assistant lost its persistent notifications too. A birth message
+// missed (sent while the broker connection was down, or turned off) is made up
+// for by looking at Core (mqtt-watch.ts); a reconnect to the broker alone
+// re-sends configs and states only: Core kept its notifications, and one the
+// user dismissed would come back. Publishing never waits for the broker: while
+// it is away the newest entities wait here, and the notifications go on
+// through the Core API.
 
 export interface MqttEntitiesOptions {
   broker: MqttBroker;
@@ -38,9 +42,21 @@ export interface MqttEntitiesOptions {
   /** mqtt.js's connect; tests may wrap it. */
   connect?: (url: string, options: IClientOptions) => MqttClient;
   reconnectMs?: number;
+  /**
+   * Asks the Supervisor for the broker again (mqtt-service.ts lookUpMqtt):
+   * after the broker refused our user name or password (the Mosquitto add-on
+   * reinstalled gives add-ons new credentials), the next attempts use what it
+   * says.
+   */
+  askBroker?: () => Promise<MqttBroker | undefined>;
+  /** Looks at Core: did discovery work, did Core restart (lost()). */
+  watch?: CoreWatch;
+  /** How long one publish may take before it counts as failed (default 10 s). */
+  publishMs?: number;
 }
 
 export class MqttEntities implements EntitySink {
+  readonly viaCoreApi = false;
   readonly #o: MqttEntitiesOptions;
   readonly #client: MqttClient;
   /** Topic → the retained payload last sent on this connection. */
@@ -49,43 +65,42 @@ export class MqttEntities implements EntitySink {
   readonly #retained = new Set<string>();
   #wanted: Map<string, string> | undefined;
   #states: readonly EntityState[] = [];
+  /** Whether #states are every credential there is (entities.ts EntitySink.publish). */
+  #complete = false;
   /** Entity ids whose config this process has sent (or is about to). */
   readonly #introduced = new Set<string>();
   #queue: Promise<void> = Promise.resolve();
+  /** Fails every publish in progress when the connection closes (mqtt-client.ts publishRetained). */
+  #closed = new AbortController();
   #outage = false;
+  /** When the Supervisor was last asked for new credentials (at most once a minute). */
+  #askedAt = Number.NEGATIVE_INFINITY;
   #stopped = false;
 
   constructor(o: MqttEntitiesOptions) {
     this.#o = o;
     const { broker } = o;
-    this.#client = (o.connect ?? mqtt.connect)(brokerUrl(broker), {
-      clientId: `ha_token_manager_${randomBytes(4).toString('hex')}`,
-      username: broker.username,
-      password: broker.password,
-      // Protocol 3.1 is MQIsdp version 3 (the Supervisor's services/modules/mqtt.py offers 3.1 and 3.1.1).
-      ...(broker.protocol === '3.1'
-        ? { protocolId: 'MQIsdp' as const, protocolVersion: 3 as const }
-        : { protocolVersion: 4 as const }),
-      clean: true,
-      // Subscriptions are made again on each connect (below), in order with the republishing.
-      resubscribe: false,
-      // A message for a broker that is away fails at once instead of piling up: all is sent again on connect.
-      queueQoSZero: false,
-      reconnectPeriod: o.reconnectMs ?? 5_000,
-      // The broker add-on may still be starting, or restarting with new users: keep trying.
-      reconnectOnConnackError: true,
-      connectTimeout: 10_000,
-      will: { topic: AVAILABILITY_TOPIC, payload: Buffer.from('offline'), qos: 1, retain: true },
-    });
+    this.#client = (o.connect ?? mqtt.connect)(
+      brokerUrl(broker),
+      clientOptions(broker, o.reconnectMs),
+    );
     this.#client.on('connect', () => void this.#connected());
-    this.#client.on('error', (error) => this.#lost(error));
-    this.#client.on('close', () => this.#lost(undefined));
+    this.#client.on('error', (error) => {
+      if (refusedCredentials(error)) void this.#askBroker();
+      this.#lost(error);
+    });
+    this.#client.on('close', () => {
+      this.#closed.abort();
+      this.#closed = new AbortController();
+      this.#lost(undefined);
+    });
     this.#client.on('message', (topic, payload) => this.#message(topic, payload.toString()));
   }
 
-  publish(states: readonly EntityState[]): Promise<void> {
+  publish(states: readonly EntityState[], complete = true): Promise<void> {
     this.#wanted = discoveryMessages(states, this.#o.info);
     this.#states = states;
+    this.#complete = complete;
     return this.#flush();
   }
 
@@ -93,9 +108,29 @@ export class MqttEntities implements EntitySink {
     this.#sent.clear();
   }
 
-  /** A restart is reported by Home Assistant's birth message, not found by looking. */
+  /** Mostly Home Assistant's birth message reports a restart; this covers a missed one (mqtt-watch.ts). */
   async lost(): Promise<boolean> {
-    return false;
+    return (await this.#o.watch?.lost()) ?? false;
+  }
+
+  /**
+   * Stops for good and removes what this process and earlier ones left on the
+   * broker (configs, states, availability): Home Assistant drops the entities
+   * if it reads this broker after all. For the fall-back to state-only.
+   */
+  async retire(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    await this.#queue;
+    if (this.#client.connected) {
+      try {
+        for (const topic of new Set([...this.#sent.keys(), ...this.#retained, AVAILABILITY_TOPIC]))
+          await this.#publish(topic, '');
+      } catch {
+        // Gone with the connection: what is left waits for the user (docs/alerts.md).
+      }
+    }
+    await this.#client.endAsync(!this.#client.connected);
   }
 
   /** Says `offline` (as the last will would) and disconnects. */
@@ -103,12 +138,10 @@ export class MqttEntities implements EntitySink {
     if (this.#stopped) return;
     this.#stopped = true;
     await this.#queue;
-    if (this.#client.connected) {
-      await this.#client
-        .publishAsync(AVAILABILITY_TOPIC, 'offline', { qos: 0, retain: true })
-        .catch(() => undefined);
-    }
-    await this.#client.endAsync();
+    if (this.#client.connected)
+      await this.#publish(AVAILABILITY_TOPIC, 'offline').catch(() => undefined);
+    // Forced when the socket does not take the DISCONNECT: the stop is bounded (start.ts STOP_MS).
+    await this.#client.endAsync(!this.#client.connected);
   }
 
   /** Resolves when what was asked for so far has been sent (or could not be). */
@@ -126,16 +159,27 @@ export class MqttEntities implements EntitySink {
     this.forget();
     try {
       // QoS 0 here and below: a message lost with the connection is sent again on the next connect.
-      await this.#client.publishAsync(AVAILABILITY_TOPIC, 'online', { qos: 0, retain: true });
+      await this.#publish(AVAILABILITY_TOPIC, 'online');
       await this.#client.subscribeAsync([BIRTH_TOPIC, CONFIG_FILTER], { qos: 0 });
     } catch (error) {
       this.#lost(error);
       return;
     }
     await this.#flush();
-    // A birth message sent while we were away was missed.
-    if (after)
-      this.#o.onHomeAssistantStarted('Home Assistant may have restarted while the broker was away');
+  }
+
+  async #askBroker(): Promise<void> {
+    const now = Date.now();
+    if (!this.#o.askBroker || now - this.#askedAt < 60_000) return;
+    this.#askedAt = now;
+    const broker = await this.#o.askBroker().catch(() => undefined);
+    if (!broker || this.#stopped) return;
+    const options = this.#client.options;
+    if (options.username === broker.username && options.password === broker.password) return;
+    // mqtt.js builds each CONNECT from `options` (lib/client.ts connect): the next attempt uses these.
+    options.username = broker.username;
+    options.password = broker.password;
+    this.#o.log.info('The broker refused the credentials; using the ones the Supervisor gives now');
   }
 
   #lost(error: unknown): void {
@@ -168,7 +212,7 @@ export class MqttEntities implements EntitySink {
     // removed below if no credential needs it any more.
     if (payload === '') this.#retained.delete(topic);
     else this.#retained.add(topic);
-    if (this.#wanted && !this.#wanted.has(topic)) void this.#flush();
+    if (this.#wanted && this.#complete && !this.#wanted.has(topic)) void this.#flush();
   }
 
   /** One send at a time, in order; errors are logged by the outage handling, not thrown. */
@@ -191,16 +235,24 @@ export class MqttEntities implements EntitySink {
     for (const s of fresh) this.#introduced.add(s.entityId);
     for (const [topic, payload] of wanted) {
       if (this.#sent.get(topic) === payload) continue;
-      await this.#client.publishAsync(topic, payload, { qos: 0, retain: true });
+      await this.#publish(topic, payload);
       this.#sent.set(topic, payload);
     }
-    // An empty retained message removes the retained one, and with a config the entity.
+    this.#o.watch?.sent();
+    // An empty retained message removes the retained one, and with a config
+    // the entity (and a device left without entities). Only when the states
+    // are complete: else another credential's entities may be meant.
+    if (!this.#complete) return;
     const gone = new Set([...this.#sent.keys(), ...this.#retained]);
     for (const topic of gone) {
       if (wanted.has(topic)) continue;
-      await this.#client.publishAsync(topic, '', { qos: 0, retain: true });
+      await this.#publish(topic, '');
       this.#sent.delete(topic);
       this.#retained.delete(topic);
     }
+  }
+
+  #publish(topic: string, payload: string): Promise<void> {
+    return publishRetained(this.#client, topic, payload, this.#closed.signal, this.#o.publishMs);
   }
 }

@@ -18,7 +18,14 @@ export interface MqttBroker {
   password?: string;
 }
 
-export type MqttLookup = { kind: 'broker'; broker: MqttBroker } | { kind: 'none'; reason: string };
+/**
+ * `none`: the Supervisor said so (400, 403) or named no broker; `unknown`: no
+ * clear answer (unreachable, a timeout, a 5xx), worth asking again.
+ */
+export type MqttLookup =
+  | { kind: 'broker'; broker: MqttBroker }
+  | { kind: 'none'; reason: string }
+  | { kind: 'unknown'; reason: string };
 
 export interface MqttLookupOptions {
   supervisorUrl: string;
@@ -28,7 +35,7 @@ export interface MqttLookupOptions {
   fetch?: typeof fetch;
 }
 
-/** The broker, or why there is none (never throws: no broker means state-only entities). */
+/** The broker, or why there is none or no clear answer (never throws). */
 export async function lookUpMqtt(o: MqttLookupOptions): Promise<MqttLookup> {
   const doFetch = o.fetch ?? fetch;
   let response: Response;
@@ -38,7 +45,7 @@ export async function lookUpMqtt(o: MqttLookupOptions): Promise<MqttLookup> {
       signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
     });
   } catch {
-    return { kind: 'none', reason: 'the Supervisor could not be reached' };
+    return { kind: 'unknown', reason: 'the Supervisor could not be reached' };
   }
   let body: { result?: unknown; message?: unknown; data?: Record<string, unknown> } = {};
   try {
@@ -51,7 +58,9 @@ export async function lookUpMqtt(o: MqttLookupOptions): Promise<MqttLookup> {
   if (!response.ok || body.result !== 'ok') {
     // The Supervisor's own words ("Service not enabled"), never an arbitrary page.
     const message = typeof body.message === 'string' ? body.message.slice(0, 200) : '';
-    return { kind: 'none', reason: `${response.status}${message ? ` ${message}` : ''}` };
+    const reason = `${response.status}${message ? ` ${message}` : ''}`;
+    const definite = response.status === 400 || response.status === 403;
+    return { kind: definite ? 'none' : 'unknown', reason };
   }
   const port = Number(data.port);
   if (typeof data.host !== 'string' || !data.host || !Number.isInteger(port) || port <= 0)

@@ -6,16 +6,21 @@ import type { StatusModel } from '../status/status-model.js';
 import { Alerts } from './alerts.js';
 import { CoreApi } from './core-api.js';
 import { EXPIRY_WARNING_DAYS, type ViewOptions } from './credential-view.js';
+import { ADDON_PROBLEM_ENTITY } from './entities.js';
+import { chooseEntityMode, SwitchingSink } from './entity-mode.js';
+import { DISCOVERY_PREFIX } from './mqtt-discovery.js';
 import { MqttEntities } from './mqtt-entities.js';
 import { lookUpMqtt } from './mqtt-service.js';
+import { CoreWatch } from './mqtt-watch.js';
 import { PanelLink } from './panel-link.js';
 import type { ProblemAges } from './problem-ages.js';
-import { removeStateOnly } from './state-only.js';
+import { EntityPublisher, removeStateOnly } from './state-only.js';
 
 // Builds the alerts (docs/alerts.md) from the options and the Supervisor's
 // address: finds the add-on's page for the notifications' links, and whether
-// the entities go by MQTT discovery (the Supervisor offers a broker) or
-// state-only through the Core API.
+// the entities go by MQTT discovery or state-only through the Core API
+// (entity-mode.ts), falling back to state-only when discovery did not work
+// (mqtt-watch.ts).
 
 /** The slug in config.yaml; installed from a repository the Supervisor prefixes it (`1a2b3c4d_…`). */
 const CONFIG_SLUG = 'ha_token_manager';
@@ -38,6 +43,8 @@ export interface AlertsSetup {
   checkMs?: number;
   /** Says on the page how the entities go, once it is known. */
   describe?: (entities: string) => void;
+  /** How long the MQTT entities may take to show in Core before the fall-back (default a minute). */
+  mqttConfirmMs?: number;
   /** The problems' ages as kept across restarts (problem-ages.ts). */
   ages?: ProblemAges;
 }
@@ -83,30 +90,12 @@ export function startAlerts(s: AlertsSetup): StartedAlerts {
   // Core down now: asked again at each link until known (panel-link.ts).
   const link = new PanelLink(async () => (await api.config()).version);
   const versionKnown = link.ask();
-  const mqttKnown = lookUpMqtt({ supervisorUrl: s.supervisorUrl, token: s.supervisorToken });
+  const sink = new SwitchingSink();
   let alerts: Alerts | undefined;
   let stopped = false;
-  void Promise.all([selfKnown, versionKnown, mqttKnown]).then(([, , mqtt]) => {
+  const stateOnly = () => new EntityPublisher(api, { log: s.log.child('entities') });
+  void Promise.all([selfKnown, versionKnown]).then(() => {
     if (stopped) return;
-    let entities: MqttEntities | undefined;
-    if (mqtt.kind === 'broker') {
-      s.log.info(
-        `MQTT broker offered by the Supervisor (${mqtt.broker.host}:${mqtt.broker.port}); entities are published by MQTT discovery`,
-      );
-      s.describe?.('Entities by MQTT discovery.');
-      entities = new MqttEntities({
-        broker: mqtt.broker,
-        log: s.log.child('mqtt'),
-        info: { version },
-        onHomeAssistantStarted: (why) => alerts?.homeAssistantRestarted(why),
-        beforeDiscovery: (states) => removeStateOnly(api, states),
-      });
-    } else {
-      s.log.info(
-        `No MQTT broker offered by the Supervisor (${mqtt.reason}); entities are posted as state-only entities`,
-      );
-      s.describe?.(`Entities are state-only (no MQTT broker offered: ${mqtt.reason}).`);
-    }
     alerts = new Alerts({
       api,
       status: s.status,
@@ -115,13 +104,65 @@ export function startAlerts(s: AlertsSetup): StartedAlerts {
       notifications: s.notifications,
       loaded: s.loaded,
       view: viewOptions(s.config, s.timezone),
-      entities,
+      entities: sink,
       // Home Assistant's frontend route for an add-on's ingress panel.
       pageUrl: () => link.url(slug),
       checkMs: s.checkMs,
       ages: s.ages,
     });
     alerts.start();
+  });
+  void chooseEntityMode({
+    lookUp: () => lookUpMqtt({ supervisorUrl: s.supervisorUrl, token: s.supervisorToken }),
+    components: async () => (await api.config()).components,
+    log: s.log,
+    stopped: () => stopped,
+  }).then(async (mode) => {
+    await Promise.all([selfKnown, versionKnown]);
+    if (stopped) return;
+    if (mode.kind === 'state-only') {
+      s.log.info(`Entities are posted as state-only entities: ${mode.why}`);
+      s.describe?.(`Entities are state-only (${mode.why}).`);
+      sink.use(stateOnly());
+      void alerts?.sync();
+      return;
+    }
+    s.log.info(
+      `MQTT broker offered by the Supervisor (${mode.broker.host}:${mode.broker.port}) and the MQTT integration is set up; entities are published by MQTT discovery`,
+    );
+    s.describe?.('Entities by MQTT discovery.');
+    const mqtt: MqttEntities = new MqttEntities({
+      broker: mode.broker,
+      log: s.log.child('mqtt'),
+      info: { version },
+      onHomeAssistantStarted: (why) => alerts?.homeAssistantRestarted(why),
+      beforeDiscovery: (states) => removeStateOnly(api, states),
+      askBroker: async () => {
+        const again = await lookUpMqtt({
+          supervisorUrl: s.supervisorUrl,
+          token: s.supervisorToken,
+        });
+        return again.kind === 'broker' ? again.broker : undefined;
+      },
+      watch: new CoreWatch({
+        probe: (entityId) => api.getState(entityId),
+        confirmMs: s.mqttConfirmMs,
+        onNotDiscovered: () => {
+          if (stopped || sink.current !== mqtt) return;
+          const seconds = Math.round((s.mqttConfirmMs ?? 60_000) / 1000);
+          const why = `${ADDON_PROBLEM_ENTITY} did not show in Home Assistant within ${seconds} s of its MQTT discovery config`;
+          s.log.warning(
+            `${why}: check that Home Assistant's MQTT integration is set up on the broker the Supervisor offers (${mode.broker.host}:${mode.broker.port}), with discovery on and the prefix \`${DISCOVERY_PREFIX}\`. Falling back to state-only entities`,
+          );
+          s.describe?.(`Entities are state-only (${why}).`);
+          sink.use(stateOnly());
+          void alerts?.sync();
+          void mqtt.retire();
+        },
+      }),
+    });
+    sink.use(mqtt);
+    void alerts?.sync();
   });
   if (!s.notifications) s.log.info('Notifications in Home Assistant are off (option)');
   return {

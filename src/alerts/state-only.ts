@@ -42,6 +42,7 @@ export interface EntityPublisherOptions {
 }
 
 export class EntityPublisher implements EntitySink {
+  readonly viaCoreApi = true;
   readonly #api: CoreApi;
   readonly #o: EntityPublisherOptions;
   /** entity id → the JSON last posted (or refused). */
@@ -66,7 +67,8 @@ export class EntityPublisher implements EntitySink {
     return (await this.#api.getState(ADDON_PROBLEM_ENTITY)) === undefined;
   }
 
-  async publish(states: readonly EntityState[]): Promise<void> {
+  /** Only entities this process showed are removed, never ones found (`complete` does not matter here). */
+  async publish(states: readonly EntityState[], _complete?: boolean): Promise<void> {
     this.#last = states;
     for (const s of states) {
       const attributes = stateOnlyAttributes(s);

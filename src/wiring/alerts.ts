@@ -17,6 +17,8 @@ export interface AlertsEnv {
   supervisorToken: string | undefined;
   supervisorUrl: string;
   alertsCheckMs: number | undefined;
+  /** How long the MQTT entities may take to show in Core (start.ts); unset: a minute. */
+  mqttConfirmMs?: number | undefined;
   timezone: string | undefined;
   /** Where the history and the problems' ages are kept across restarts. */
   dataDir: string;
@@ -61,6 +63,8 @@ export async function wireAlerts(
   const ages = new ProblemAges(env.dataDir);
   const agesProblem = await ages.load();
   if (agesProblem) log.warning(agesProblem);
+  /** The page's sentence on how the entities go, as last said. */
+  let shown: string | undefined;
   const alerts = startAlerts({
     supervisorUrl: env.supervisorUrl,
     supervisorToken: env.supervisorToken,
@@ -72,9 +76,13 @@ export async function wireAlerts(
     clock: systemClock,
     timezone: env.timezone,
     checkMs: env.alertsCheckMs,
+    mqttConfirmMs: env.mqttConfirmMs,
     ages,
     describe: (entities) => {
-      page.alerts = `${page.alerts ?? ''} ${entities}`.trim();
+      // Replaces the sentence said before (MQTT, then the fall-back to state-only).
+      const rest = shown ? (page.alerts ?? '').replace(shown, '') : (page.alerts ?? '');
+      page.alerts = `${rest.trim()} ${entities}`.trim();
+      shown = entities;
     },
   });
   return { history, alerts, credentialWorkLoaded };

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { useAddons } from '../support/addon-session.js';
 import { haCommand } from '../support/ha-commands.js';
 import { entityState, HaWatch } from '../support/ha-watch.js';
+import { Mosquitto } from '../support/mosquitto.js';
 import { waitFor } from '../support/ports.js';
 import { sharedHa } from '../support/shared-ha.js';
 import { NEVER, putToken, ssmAddonOptions, TEST_AWS, uniqueParameter } from '../support/ssm.js';
@@ -272,7 +273,8 @@ describe('entities by MQTT discovery when the Supervisor offers a broker', () =>
     );
     await waitForEntity('sensor.ha_token_manager_state', 'unauthorized');
     await waitFor('the notification back', () => watch.notifications.get(REJECTED_ID), 20_000);
-    expect(addon.output).toContain('Home Assistant started again');
+    // Its birth message, or Core seen away and back (mqtt-watch.ts), whichever comes first.
+    expect(addon.output).toMatch(/Home Assistant started again|Home Assistant was away/);
     expect(statePosts()).toEqual([]);
   });
 
@@ -295,11 +297,11 @@ describe('entities by MQTT discovery when the Supervisor offers a broker', () =>
       await addon.waitForStatus('connected', (s) => s.state === 'connected');
       await waitFor('the state-only mode logged', () =>
         addon.output.includes(
-          'No MQTT broker offered by the Supervisor (400 Service not enabled); entities are posted as state-only entities',
+          'Entities are posted as state-only entities: no MQTT broker offered by the Supervisor: 400 Service not enabled',
         ),
       );
       expect((await addon.get('/')).body).toContain(
-        'Entities are state-only (no MQTT broker offered: 400 Service not enabled).',
+        'Entities are state-only (no MQTT broker offered by the Supervisor: 400 Service not enabled).',
       );
       await waitFor('a state-only post', () =>
         plain.forwarded.some((r) => r.startsWith(`POST /api/states/${PROBLEM} `)),
@@ -309,4 +311,72 @@ describe('entities by MQTT discovery when the Supervisor offers a broker', () =>
       await plain.close();
     }
   });
+
+  test('a broker Home Assistant does not read: one warning saying what to check, our retained messages removed, state-only entities', async () => {
+    ssm.proxy.mode = { kind: 'pass' };
+    const other = await Mosquitto.start();
+    addons.secret(other.broker.password);
+    const elsewhere = await SupervisorStandIn.start(ha.url, ha.adminToken, { mqtt: other.broker });
+    addons.secret(elsewhere.addonToken);
+    const otherSeen: string[] = [];
+    const otherSpy = await mqtt.connectAsync(`mqtt://127.0.0.1:${other.broker.port}`, {
+      username: other.broker.username,
+      password: other.broker.password,
+    });
+    otherSpy.on('message', (topic, payload) => otherSeen.push(`${topic} ${payload.toString()}`));
+    await otherSpy.subscribeAsync(['homeassistant/#', 'ha_token_manager/#']);
+    const config = 'homeassistant/binary_sensor/ha_token_manager/problem/config';
+    let addon: Awaited<ReturnType<typeof addons.start>> | undefined;
+    try {
+      const parameter = uniqueParameter();
+      await putToken(ssm.moto, parameter, addons.secret(await ha.mint(30)));
+      const started = await addons.start(ssmAddonOptions(ha.url, ssm.proxy.url, parameter), {
+        env: {
+          SUPERVISOR_TOKEN: elsewhere.addonToken,
+          SUPERVISOR_URL: elsewhere.url,
+          INGRESS_PEER: '127.0.0.1',
+          ALERTS_CHECK_MS: '500',
+          MQTT_CONFIRM_MS: '3000',
+        },
+      });
+      addon = started;
+      await started.waitForStatus('connected', (s) => s.state === 'connected');
+      await waitFor('MQTT chosen: the integration is set up', () =>
+        started.output.includes('entities are published by MQTT discovery'),
+      );
+      await waitFor('our configs on the broker nobody reads', () =>
+        otherSeen.some((m) => m.startsWith(`${config} {`)),
+      );
+      await waitFor(
+        'the warning',
+        () => started.output.includes('did not show in Home Assistant within 3 s'),
+        20_000,
+      );
+      expect(started.output).toContain(
+        "check that Home Assistant's MQTT integration is set up on the broker the Supervisor offers",
+      );
+      await waitFor('state-only posts', () =>
+        elsewhere.forwarded.some((r) =>
+          r.startsWith('POST /api/states/binary_sensor.ha_token_manager_problem '),
+        ),
+      );
+      await waitFor('our retained config removed', () => otherSeen.includes(`${config} `));
+      const page = (await started.get('/')).body;
+      expect(page).toContain('Entities are state-only (binary_sensor.ha_token_manager_problem did');
+      expect(page).not.toContain('Entities by MQTT discovery.');
+      expect(started.output.match(/did not show in Home Assistant/g)).toHaveLength(1);
+    } finally {
+      // Its keep-alive connections would hold the stand-in's close.
+      await addon?.stop();
+      addons.record(...elsewhere.forwarded, ...otherSeen);
+      await otherSpy.endAsync();
+      await elsewhere.close();
+      await other.stop();
+      for (const id of [...ADDON_ENTITIES, ...CREDENTIAL_ENTITIES])
+        await fetch(`${ha.url}/api/states/${id}`, {
+          method: 'DELETE',
+          headers: { Authorization: `Bearer ${ha.adminToken}` },
+        });
+    }
+  }, 90_000);
 });

@@ -5,8 +5,10 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { Alerts, type AlertsOptions } from '../../src/alerts/alerts.js';
 import { CoreApi, CoreApiError } from '../../src/alerts/core-api.js';
 import { objectId } from '../../src/alerts/entities.js';
+import { SwitchingSink } from '../../src/alerts/entity-mode.js';
 import { notificationId } from '../../src/alerts/notifications.js';
 import { ProblemAges } from '../../src/alerts/problem-ages.js';
+import { EntityPublisher } from '../../src/alerts/state-only.js';
 import { flushPrivateFiles } from '../../src/files.js';
 import { type ConsumerInfo, StatusModel } from '../../src/status/status-model.js';
 import { FakeClock, memoryLogger } from '../support/fakes.js';
@@ -391,6 +393,41 @@ describe('options that need fixing', () => {
     expect(calls.filter((c) => c.startsWith('create'))).toEqual([
       'create ha_token_manager_misconfigured',
     ]);
+  });
+});
+
+describe('an entity sink that does not answer', () => {
+  test('the notifications do not wait for it: a rejected token is notified while the entities hang', async () => {
+    const hanging = {
+      viaCoreApi: false,
+      publish: () => new Promise<void>(() => undefined),
+      forget: () => undefined,
+      lost: async () => false,
+      stop: async () => undefined,
+    };
+    const { status, calls, alerts, loaded } = setup({ entities: hanging });
+    rejectedToken(status);
+    alerts.start();
+    loaded.resolve();
+    await waitFor(() => calls.includes('create ha_token_manager_addon_rejected'));
+    running = undefined; // its stop would wait for the sync (bounded by start.ts, not here)
+    void alerts.stop();
+  });
+});
+
+describe('while the way for the entities is not known yet', () => {
+  test('no entities are posted (state-only ones would hold the MQTT ids), the notifications go on; state-only once chosen', async () => {
+    const sink = new SwitchingSink();
+    const { status, calls, alerts, loaded, api } = setup({ entities: sink });
+    rejectedToken(status);
+    alerts.start();
+    loaded.resolve();
+    await waitFor(() => calls.includes('create ha_token_manager_addon_rejected'));
+    await settle(alerts);
+    expect(calls.filter((c) => c.startsWith('state '))).toEqual([]);
+    sink.use(new EntityPublisher(api, { log: memoryLogger().log }));
+    await alerts.sync();
+    expect(calls).toContain('state binary_sensor.ha_token_manager_addon_problem=on');
   });
 });
 

@@ -1,0 +1,91 @@
+import { ADDON_PROBLEM_ENTITY } from './entities.js';
+
+// What Core shows of the MQTT entities, looked at on every check tick of the
+// alerts loop (alerts.ts #check → EntitySink.lost). Two questions:
+//
+// Did discovery work? A broker that takes our configs proves nothing: Home
+// Assistant's MQTT integration may be on another broker, or have discovery off
+// or another prefix. If the add-on's problem entity does not show in Core
+// within `confirmMs` of the first configs, `onNotDiscovered` is told (once):
+// start.ts then falls back to state-only entities.
+//
+// Did Core restart? Its birth message says so, but it may be off in the MQTT
+// integration's options, or sent while the broker connection was down (it is
+// not retained). Core's API not answering, or our entity gone once it had
+// shown, is an outage of Core: when Core shows the entity again, lost()
+// answers true once and the alerts loop posts the notifications again. A
+// broker reconnect alone is not such a sign (mqtt-entities.ts): Core kept its
+// notifications, and a dismissed one would come back.
+
+export interface CoreWatchOptions {
+  /** Core's state of the add-on's problem entity (`{state, attributes}`); undefined when Core has none (404). */
+  probe: (entityId: string) => Promise<unknown>;
+  /** Told once when the entities do not show in Core within `confirmMs` of the first configs sent. */
+  onNotDiscovered: () => void;
+  /** Default 60 s. */
+  confirmMs?: number;
+  now?: () => number;
+}
+
+export class CoreWatch {
+  readonly #o: CoreWatchOptions;
+  /** When the first configs were sent. */
+  #since: number | undefined;
+  #shown = false;
+  #gaveUp = false;
+  /** Core was away (or lost the entity) since it last showed it. */
+  #unsure = false;
+
+  constructor(o: CoreWatchOptions) {
+    this.#o = o;
+  }
+
+  /** The first configs went out: the time to show them starts. */
+  sent(): void {
+    this.#since ??= (this.#o.now ?? Date.now)();
+  }
+
+  /** Whether Core may have lost its notifications since the last look (it was away). Throws when Core does not answer. */
+  async lost(): Promise<boolean> {
+    let state: unknown;
+    try {
+      state = await this.#o.probe(ADDON_PROBLEM_ENTITY);
+    } catch (error) {
+      this.#unsure = true;
+      throw error;
+    }
+    const { state: value, attributes } = (state ?? {}) as {
+      state?: unknown;
+      attributes?: Record<string, unknown>;
+    };
+    if (!this.#shown) {
+      // Ours while connected is never `unavailable` (our availability says
+      // `online`); an entity left in the registry from an earlier time, or fed
+      // by a stale config on another broker, is.
+      if (state === undefined || value === 'unavailable') {
+        this.#checkDiscovered();
+        return false;
+      }
+      this.#shown = true;
+    }
+    // Gone, or restored by Core's entity registry at its start
+    // (helpers/entity_registry.py writes `restored: true` unavailable states)
+    // before MQTT set it up: Core started again. `unavailable` alone is not a
+    // sign: the broker connection was down (our last will).
+    if (state === undefined || attributes?.restored === true) {
+      this.#unsure = true;
+      return false;
+    }
+    const lost = this.#unsure;
+    this.#unsure = false;
+    return lost;
+  }
+
+  #checkDiscovered(): void {
+    const now = (this.#o.now ?? Date.now)();
+    if (this.#gaveUp || this.#since === undefined) return;
+    if (now - this.#since < (this.#o.confirmMs ?? 60_000)) return;
+    this.#gaveUp = true;
+    this.#o.onNotDiscovered();
+  }
+}
