@@ -1,13 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { Addon } from '../support/addon.js';
 import { useAddons } from '../support/addon-session.js';
-import { entityState, HaWatch } from '../support/ha-watch.js';
+import { useSupervisedAlerts } from '../support/alerts-session.js';
+import { entityState } from '../support/ha-watch.js';
 import { waitFor } from '../support/ports.js';
 import { sharedHa } from '../support/shared-ha.js';
 import { NEVER, putToken, TEST_AWS } from '../support/ssm.js';
 import { useSsm } from '../support/ssm-session.js';
-import { SupervisorStandIn } from '../support/supervisor-stand-in.js';
 
 // Consumers' tokens (docs/rotation.md, "Consumers") in Home Assistant's
 // alerts (docs/alerts.md), against the run's real Home Assistant through the
@@ -18,22 +18,8 @@ const addons = useAddons();
 const ssm = useSsm();
 addons.secret(TEST_AWS.secretAccessKey);
 
-let supervisor: SupervisorStandIn;
-let watch: HaWatch;
-const transcripts: string[] = [];
-
-beforeAll(async () => {
-  supervisor = await SupervisorStandIn.start(ha.url, ha.adminToken);
-  addons.secret(supervisor.addonToken);
-  watch = await HaWatch.open(ha.url, ha.adminToken, ['ha_token_manager_rejected']);
-});
-
-const SUPERVISED = () => ({
-  SUPERVISOR_TOKEN: supervisor.addonToken,
-  SUPERVISOR_URL: supervisor.url,
-  INGRESS_PEER: '127.0.0.1',
-  ALERTS_CHECK_MS: '500',
-});
+const alerts = useSupervisedAlerts(addons, ssm, { events: ['ha_token_manager_rejected'] });
+const { transcripts } = alerts;
 
 /** The add-on with an access token in its options and these consumers (tokens already in SSM). */
 async function startWithConsumers(consumers: { name: string; parameter: string }[]) {
@@ -54,7 +40,7 @@ async function startWithConsumers(consumers: { name: string; parameter: string }
         rotation_schedule: NEVER,
       })),
     },
-    { env: SUPERVISED() },
+    { env: alerts.env() },
   );
 }
 
@@ -83,12 +69,6 @@ async function refresh(addon: Addon) {
   return (await addon.get('/api/refresh', { method: 'POST' })).status;
 }
 
-afterAll(async () => {
-  addons.record(...supervisor.forwarded, ...watch.transcript, ...transcripts);
-  watch.close();
-  await supervisor.close();
-});
-
 let runs = 0;
 
 describe('consumers in Home Assistant', () => {
@@ -116,7 +96,7 @@ describe('consumers in Home Assistant', () => {
         ],
       },
       {
-        env: SUPERVISED(),
+        env: alerts.env(),
       },
     );
     await addon.waitForStatus(
@@ -126,13 +106,13 @@ describe('consumers in Home Assistant', () => {
     );
     const n = await waitFor(
       'the consumer expiry notification',
-      () => watch.notifications.get('ha_token_manager_consumer_alexa_expiring'),
+      () => alerts.watch.notifications.get('ha_token_manager_consumer_alexa_expiring'),
       15_000,
     );
     expect(n.message).toMatch(
       new RegExp(`^The token ••••${short.slice(-4)} of alexa expires on .* \\(in (9|10) days\\)`),
     );
-    expect(watch.notifications.has('ha_token_manager_consumer_nas_expiring')).toBe(false);
+    expect(alerts.watch.notifications.has('ha_token_manager_consumer_nas_expiring')).toBe(false);
     const state = (id: string) => entityState(ha.url, ha.adminToken, id);
     const problem = await waitFor('alexa problem on', async () => {
       const s = await state('binary_sensor.ha_token_manager_consumer_alexa_problem');
@@ -163,7 +143,7 @@ describe('consumers in Home Assistant', () => {
       headers: { Authorization: `Bearer ${ha.adminToken}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ notification_id: leftover, title: 'old', message: 'from before' }),
     });
-    await waitFor('the leftover notification', () => watch.notifications.has(leftover));
+    await waitFor('the leftover notification', () => alerts.watch.notifications.has(leftover));
     const addon = await startWithConsumers([
       { name: 'alexa', parameter: `${path}/alexa` },
       { name: 'nas', parameter: `${path}/nas` },
@@ -174,7 +154,11 @@ describe('consumers in Home Assistant', () => {
       60_000,
     );
     await waitForState('binary_sensor.ha_token_manager_consumer_alexa_problem', 'off');
-    await waitFor('the leftover dismissed', () => !watch.notifications.has(leftover), 10_000);
+    await waitFor(
+      'the leftover dismissed',
+      () => !alerts.watch.notifications.has(leftover),
+      10_000,
+    );
 
     // The add-on may not write the parameter (IAM without ssm:PutParameter):
     // it cannot publish a replacement, so the parameter keeps the dead token.
@@ -184,7 +168,7 @@ describe('consumers in Home Assistant', () => {
       message: `User: arn:aws:iam::123456789012:user/ha is not authorized to perform: ssm:PutParameter on resource: arn:aws:ssm:us-east-1:123456789012:parameter${path}/alexa because no identity-based policy allows the ssm:PutParameter action`,
       onlyFor: 'PutParameter',
     };
-    const eventsBefore = watch.events.length;
+    const eventsBefore = alerts.watch.events.length;
     await ha.revoke(bad);
     const revokedAt = Date.now();
     expect(await refresh(addon)).toBe(200);
@@ -192,7 +176,7 @@ describe('consumers in Home Assistant', () => {
     // The rejection counts once it has lasted the grace (a minute; docs/alerts.md).
     const notification = await waitFor(
       'the rejected notification',
-      () => watch.notifications.get(id),
+      () => alerts.watch.notifications.get(id),
       100_000,
       250,
     ).catch(async (error) => {
@@ -213,7 +197,7 @@ describe('consumers in Home Assistant', () => {
     await waitForState('sensor.ha_token_manager_consumer_alexa_state', 'rejected');
     await waitForState('binary_sensor.ha_token_manager_consumer_nas_problem', 'off');
     await waitForState('sensor.ha_token_manager_consumer_nas_state', 'ok');
-    const event = watch.events
+    const event = alerts.watch.events
       .slice(eventsBefore)
       .find((e) => e.event_type === 'ha_token_manager_rejected');
     expect(event?.data).toEqual({
@@ -221,7 +205,7 @@ describe('consumers in Home Assistant', () => {
       name: 'alexa',
       token: `••••${bad.slice(-4)}`,
     });
-    expect(watch.notifications.has('ha_token_manager_consumer_nas_rejected')).toBe(false);
+    expect(alerts.watch.notifications.has('ha_token_manager_consumer_nas_rejected')).toBe(false);
 
     // What Home Assistant reports for one rejected and one healthy credential (the issue's closing note).
     const reported: Record<string, unknown> = {};
@@ -233,7 +217,7 @@ describe('consumers in Home Assistant', () => {
         rejectedNotificationAfterMs: tookMs,
         // Every notification Home Assistant holds for these two consumers now.
         notifications: Object.fromEntries(
-          [...watch.notifications].filter(([nid]) =>
+          [...alerts.watch.notifications].filter(([nid]) =>
             /^ha_token_manager_consumer_(alexa|nas)_/.test(nid),
           ),
         ),
@@ -245,7 +229,8 @@ describe('consumers in Home Assistant', () => {
     );
     transcripts.push(evidence);
     // Sentences joined from parts end once: no "..".
-    for (const n of watch.notifications.values()) expect(n.message).not.toMatch(/[^.]\.\.(\s|$)/);
+    for (const n of alerts.watch.notifications.values())
+      expect(n.message).not.toMatch(/[^.]\.\.(\s|$)/);
     for (const token of [bad, good]) expect(evidence.includes(token)).toBe(false);
     await mkdir('test-results', { recursive: true });
     await writeFile('test-results/alerts-evidence.json', `${evidence}\n`);
@@ -254,7 +239,7 @@ describe('consumers in Home Assistant', () => {
     // Fixed: the add-on may write again, publishes a new token by itself.
     ssm.proxy.mode = { kind: 'pass' };
     expect(await refresh(addon)).toBe(200);
-    await waitFor('the notification dismissed', () => !watch.notifications.has(id), 30_000);
+    await waitFor('the notification dismissed', () => !alerts.watch.notifications.has(id), 30_000);
     await waitForState('binary_sensor.ha_token_manager_consumer_alexa_problem', 'off', 30_000);
     await waitForState('sensor.ha_token_manager_consumer_alexa_state', 'ok', 30_000);
   }, 180_000);

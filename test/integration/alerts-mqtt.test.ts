@@ -1,8 +1,9 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { useAddons } from '../support/addon-session.js';
+import { useSupervisedAlerts } from '../support/alerts-session.js';
 import { haCommand } from '../support/ha-commands.js';
-import { entityState, HaWatch } from '../support/ha-watch.js';
+import { HaWatch } from '../support/ha-watch.js';
 import { Mosquitto } from '../support/mosquitto.js';
 import { waitFor } from '../support/ports.js';
 import { sharedHa } from '../support/shared-ha.js';
@@ -51,22 +52,18 @@ interface RegistryDevice {
   via_device_id: string | null;
 }
 
-let supervisor: SupervisorStandIn;
-let watch: HaWatch;
 /** Everything published on the broker, as `topic payload`, for the canary. */
 const seen: string[] = [];
 /** Retained topics of ours on the broker, to clear at the end. */
 const ours = new Set<string>();
 let spy: MqttClient;
-const transcripts: string[] = [];
+
+const alerts = useSupervisedAlerts(addons, ssm, { mqtt: () => inject('mqtt') });
+const { state, waitForEntity, start: startWithBroker } = alerts;
 
 beforeAll(async () => {
   const broker = inject('mqtt');
   if (!broker) throw new Error('the integration project provides a broker');
-  addons.secret(broker.password);
-  supervisor = await SupervisorStandIn.start(ha.url, ha.adminToken, { mqtt: broker });
-  addons.secret(supervisor.addonToken);
-  watch = await HaWatch.open(ha.url, ha.adminToken, []);
   spy = await mqtt.connectAsync(`mqtt://${broker.host}:${broker.port}`, {
     username: broker.username,
     password: broker.password,
@@ -79,7 +76,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  addons.record(...supervisor.forwarded, ...watch.transcript, ...transcripts, ...seen);
+  addons.record(...seen);
   // Leave the shared Home Assistant without our MQTT entities: the state-only
   // tests post the same entity ids and look for a 404 after a restart.
   for (const topic of ours) await spy.publishAsync(topic, '', { retain: true });
@@ -87,41 +84,14 @@ afterAll(async () => {
     (await registry()).every((e) => !(e.platform === 'mqtt' && e.unique_id.startsWith('ha_token'))),
   );
   await spy.endAsync();
-  watch.close();
-  await supervisor.close();
 });
 
-const state = (entityId: string) => entityState(ha.url, ha.adminToken, entityId);
 const registry = () =>
   haCommand<RegistryEntity[]>(ha.url, ha.adminToken, { type: 'config/entity_registry/list' });
 const devices = () =>
   haCommand<RegistryDevice[]>(ha.url, ha.adminToken, { type: 'config/device_registry/list' });
 
-async function startWithBroker(parameter: string, extra: Record<string, unknown> = {}) {
-  return addons.start(ssmAddonOptions(ha.url, ssm.proxy.url, parameter, extra), {
-    env: {
-      SUPERVISOR_TOKEN: supervisor.addonToken,
-      SUPERVISOR_URL: supervisor.url,
-      INGRESS_PEER: '127.0.0.1',
-      ALERTS_CHECK_MS: '500',
-    },
-  });
-}
-
-async function waitForEntity(entityId: string, wanted: string, timeoutMs = 10_000) {
-  return waitFor(
-    `${entityId} to be ${wanted}`,
-    async () => {
-      const s = await state(entityId);
-      if (s) transcripts.push(JSON.stringify(s));
-      return s?.state === wanted ? s : undefined;
-    },
-    timeoutMs,
-    100,
-  );
-}
-
-const statePosts = () => supervisor.forwarded.filter((r) => /^POST \/api\/states\//.test(r));
+const statePosts = () => alerts.supervisor.forwarded.filter((r) => /^POST \/api\/states\//.test(r));
 
 describe('entities by MQTT discovery when the Supervisor offers a broker', () => {
   test('unique ids, one device per credential under the add-on’s device, the same entity ids; revoked → problem on, good token → off; nothing posted state-only', async () => {
@@ -171,12 +141,12 @@ describe('entities by MQTT discovery when the Supervisor offers a broker', () =>
     expect(whole).toMatchObject({
       name: 'HA Token Manager',
       manufacturer: 'HA Token Manager',
-      sw_version: supervisor.version,
+      sw_version: alerts.supervisor.version,
     });
     expect(credential).toMatchObject({
       name: "Add-on's token",
       manufacturer: 'HA Token Manager',
-      sw_version: supervisor.version,
+      sw_version: alerts.supervisor.version,
       via_device_id: whole?.id,
     });
     for (const id of ADDON_ENTITIES) expect(byId.get(id)?.device_id, id).toBe(whole?.id);
@@ -215,7 +185,11 @@ describe('entities by MQTT discovery when the Supervisor offers a broker', () =>
     });
 
     await ha.revoke(token);
-    await waitFor('the rejected notification', () => watch.notifications.get(REJECTED_ID), 10_000);
+    await waitFor(
+      'the rejected notification',
+      () => alerts.watch.notifications.get(REJECTED_ID),
+      10_000,
+    );
     const rejected = await waitForEntity(PROBLEM, 'on');
     expect(rejected?.attributes.problems).toEqual(['rejected']);
     await waitForEntity('binary_sensor.ha_token_manager_problem', 'on');
@@ -226,7 +200,7 @@ describe('entities by MQTT discovery when the Supervisor offers a broker', () =>
     await putToken(ssm.moto, parameter, good);
     await addon.get('/api/refresh', { method: 'POST' });
     await waitForEntity(PROBLEM, 'off');
-    await waitFor('the notification dismissed', () => !watch.notifications.has(REJECTED_ID));
+    await waitFor('the notification dismissed', () => !alerts.watch.notifications.has(REJECTED_ID));
     expect(statePosts()).toEqual([]);
   });
 
@@ -260,19 +234,23 @@ describe('entities by MQTT discovery when the Supervisor offers a broker', () =>
     await waitForEntity(PROBLEM, 'off');
     await ha.revoke(token);
     await waitForEntity(PROBLEM, 'on');
-    await waitFor('the rejected notification', () => watch.notifications.get(REJECTED_ID));
+    await waitFor('the rejected notification', () => alerts.watch.notifications.get(REJECTED_ID));
 
-    watch.close();
+    alerts.watch.close();
     await ha.stop();
     await ha.start();
     const runningAt = Date.now();
-    watch = await HaWatch.open(ha.url, ha.adminToken, []);
+    alerts.watch = await HaWatch.open(ha.url, ha.adminToken, []);
     await waitForEntity(PROBLEM, 'on', 20_000);
     console.log(
       `[alerts-mqtt] entities back ${Date.now() - runningAt} ms after Core was RUNNING again`,
     );
     await waitForEntity('sensor.ha_token_manager_state', 'unauthorized');
-    await waitFor('the notification back', () => watch.notifications.get(REJECTED_ID), 20_000);
+    await waitFor(
+      'the notification back',
+      () => alerts.watch.notifications.get(REJECTED_ID),
+      20_000,
+    );
     // Its birth message, or Core seen away and back (mqtt-watch.ts), whichever comes first.
     expect(addon.output).toMatch(/Home Assistant started again|Home Assistant was away/);
     expect(statePosts()).toEqual([]);

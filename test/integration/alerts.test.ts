@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { Addon } from '../support/addon.js';
 import { useAddons } from '../support/addon-session.js';
-import { entityState, HaWatch } from '../support/ha-watch.js';
+import { useSupervisedAlerts } from '../support/alerts-session.js';
+import { HaWatch } from '../support/ha-watch.js';
 import { waitFor } from '../support/ports.js';
 import { sharedHa } from '../support/shared-ha.js';
 import { putToken, ssmAddonOptions, TEST_AWS, uniqueParameter } from '../support/ssm.js';
 import { useSsm } from '../support/ssm-session.js';
-import { SupervisorStandIn } from '../support/supervisor-stand-in.js';
 
 // Alerts in Home Assistant (docs/alerts.md) against the run's real Home
 // Assistant, reached the way an add-on reaches it: through a stand-in for the
@@ -26,48 +26,8 @@ const EVENTS = [
 const PROBLEM = 'binary_sensor.ha_token_manager_addon_problem';
 const REJECTED_ID = 'ha_token_manager_addon_rejected';
 
-let supervisor: SupervisorStandIn;
-let watch: HaWatch;
-const transcripts: string[] = [];
-
-beforeAll(async () => {
-  supervisor = await SupervisorStandIn.start(ha.url, ha.adminToken);
-  addons.secret(supervisor.addonToken);
-  watch = await HaWatch.open(ha.url, ha.adminToken, EVENTS);
-});
-
-afterAll(async () => {
-  // The canary also searches everything Home Assistant was told and said back.
-  addons.record(...supervisor.forwarded, ...watch.transcript, ...transcripts);
-  watch.close();
-  await supervisor.close();
-});
-
-const state = (entityId: string) => entityState(ha.url, ha.adminToken, entityId);
-
-async function startSupervised(parameter: string, extra: Record<string, unknown> = {}) {
-  return addons.start(ssmAddonOptions(ha.url, ssm.proxy.url, parameter, extra), {
-    env: {
-      SUPERVISOR_TOKEN: supervisor.addonToken,
-      SUPERVISOR_URL: supervisor.url,
-      INGRESS_PEER: '127.0.0.1',
-      ALERTS_CHECK_MS: '500',
-    },
-  });
-}
-
-async function waitForEntity(entityId: string, wanted: string, timeoutMs = 10_000) {
-  return waitFor(
-    `${entityId} to be ${wanted}`,
-    async () => {
-      const s = await state(entityId);
-      if (s) transcripts.push(JSON.stringify(s));
-      return s?.state === wanted ? s : undefined;
-    },
-    timeoutMs,
-    100,
-  );
-}
+const alerts = useSupervisedAlerts(addons, ssm, { events: EVENTS });
+const { state, waitForEntity, start: startSupervised } = alerts;
 
 async function refresh(addon: Addon) {
   return (await addon.get('/api/refresh', { method: 'POST' })).status;
@@ -87,19 +47,25 @@ describe('alerts in Home Assistant through the Supervisor', () => {
 
     const revokedAt = Date.now();
     await ha.revoke(token);
-    await waitFor('the rejected notification', () => watch.notifications.get(REJECTED_ID), 10_000);
+    await waitFor(
+      'the rejected notification',
+      () => alerts.watch.notifications.get(REJECTED_ID),
+      10_000,
+    );
     const tookMs = Date.now() - revokedAt;
-    const notification = watch.notifications.get(REJECTED_ID);
+    const notification = alerts.watch.notifications.get(REJECTED_ID);
     await waitForEntity(PROBLEM, 'on');
     expect(tookMs).toBeLessThan(5000);
     expect(notification?.message).toContain(`••••${token.slice(-4)}`);
     expect(notification?.message).toContain(`SSM parameter ${parameter}`);
     // Home Assistant 2026.11's frontend opens an app's page at /app/<slug> (src/alerts/start.ts).
-    expect(notification?.message).toContain(`(/app/${supervisor.slug})`);
+    expect(notification?.message).toContain(`(/app/${alerts.supervisor.slug})`);
     await waitFor('the rejected event', () =>
-      watch.events.find((e) => e.event_type === 'ha_token_manager_rejected'),
+      alerts.watch.events.find((e) => e.event_type === 'ha_token_manager_rejected'),
     );
-    expect(watch.events.find((e) => e.event_type === 'ha_token_manager_rejected')?.data).toEqual({
+    expect(
+      alerts.watch.events.find((e) => e.event_type === 'ha_token_manager_rejected')?.data,
+    ).toEqual({
       credential: 'addon',
       name: "Add-on's token",
       token: `••••${token.slice(-4)}`,
@@ -115,7 +81,7 @@ describe('alerts in Home Assistant through the Supervisor', () => {
     await refresh(addon);
     await waitFor(
       'the notification dismissed',
-      () => !watch.notifications.has(REJECTED_ID),
+      () => !alerts.watch.notifications.has(REJECTED_ID),
       10_000,
     );
     await waitForEntity(PROBLEM, 'off');
@@ -126,7 +92,7 @@ describe('alerts in Home Assistant through the Supervisor', () => {
     ])
       console.log(`[alerts] healthy: ${id} = ${JSON.stringify(await state(id))}`);
     // One notification for the problem, not one per attempt.
-    const creates = supervisor.forwarded.filter(
+    const creates = alerts.supervisor.forwarded.filter(
       (r) => r.includes('persistent_notification/create') && r.includes(REJECTED_ID),
     );
     expect(creates, creates.join('\n')).toHaveLength(1);
@@ -140,7 +106,7 @@ describe('alerts in Home Assistant through the Supervisor', () => {
     const addon = await startSupervised(parameter);
     await addon.waitForStatus('connected', (s) => s.state === 'connected');
     const n = await waitFor('the expiry notification', () =>
-      watch.notifications.get('ha_token_manager_addon_expiring'),
+      alerts.watch.notifications.get('ha_token_manager_addon_expiring'),
     );
     expect(n.message).toMatch(/expires on \d{4}-\d\d-\d\d \(in (9|10) days\)/);
     const expires = await waitFor('the expiry sensor', async () => {
@@ -162,15 +128,19 @@ describe('alerts in Home Assistant through the Supervisor', () => {
     await ha.revoke(token);
     await waitForEntity(PROBLEM, 'on');
 
-    watch.close();
+    alerts.watch.close();
     await ha.stop();
     await ha.start();
     const runningAt = Date.now();
-    watch = await HaWatch.open(ha.url, ha.adminToken, EVENTS);
+    alerts.watch = await HaWatch.open(ha.url, ha.adminToken, EVENTS);
     await waitForEntity(PROBLEM, 'on', 20_000);
     console.log(`[alerts] entities back ${Date.now() - runningAt} ms after Core was RUNNING again`);
     await waitForEntity('sensor.ha_token_manager_state', 'unauthorized');
-    await waitFor('the notification back', () => watch.notifications.get(REJECTED_ID), 20_000);
+    await waitFor(
+      'the notification back',
+      () => alerts.watch.notifications.get(REJECTED_ID),
+      20_000,
+    );
   });
 
   test('a rotation: issued and rotated events with masked tokens, the last-rotated sensor set', async () => {
@@ -180,12 +150,14 @@ describe('alerts in Home Assistant through the Supervisor', () => {
     await putToken(ssm.moto, parameter, token);
     const addon = await startSupervised(parameter);
     await addon.waitForStatus('connected', (s) => s.state === 'connected');
-    const before = watch.events.length;
+    const before = alerts.watch.events.length;
     const rotated = await addon.get('/api/rotate', { method: 'POST' });
     expect(rotated.status).toBe(200);
     const events = await waitFor('issued and rotated', () => {
-      const types = watch.events.slice(before).map((e) => e.event_type);
-      return types.includes('ha_token_manager_rotated') ? watch.events.slice(before) : undefined;
+      const types = alerts.watch.events.slice(before).map((e) => e.event_type);
+      return types.includes('ha_token_manager_rotated')
+        ? alerts.watch.events.slice(before)
+        : undefined;
     });
     expect(events.map((e) => e.event_type)).toEqual([
       'ha_token_manager_issued',
@@ -206,12 +178,12 @@ describe('alerts in Home Assistant through the Supervisor', () => {
     await addon.stop();
     await waitForEntity(PROBLEM, 'unavailable');
     // Started again with the rotation in its journal: nothing is announced again.
-    const afterRestart = watch.events.length;
+    const afterRestart = alerts.watch.events.length;
     const again = await addons.start(undefined, {
       dir: addon.dir,
       env: {
-        SUPERVISOR_TOKEN: supervisor.addonToken,
-        SUPERVISOR_URL: supervisor.url,
+        SUPERVISOR_TOKEN: alerts.supervisor.addonToken,
+        SUPERVISOR_URL: alerts.supervisor.url,
         INGRESS_PEER: '127.0.0.1',
         ALERTS_CHECK_MS: '500',
       },
@@ -219,7 +191,7 @@ describe('alerts in Home Assistant through the Supervisor', () => {
     await again.waitForStatus('connected', (s) => s.state === 'connected');
     await waitForEntity(PROBLEM, 'off');
     await waitForEntity('sensor.ha_token_manager_addon_last_rotated', last.state);
-    expect(watch.events.slice(afterRestart).map((e) => e.event_type)).toEqual([]);
+    expect(alerts.watch.events.slice(afterRestart).map((e) => e.event_type)).toEqual([]);
   });
 
   test('the proxy refuses anything but the add-on token: a wrong SUPERVISOR_TOKEN posts nothing and says so', async () => {
@@ -227,30 +199,30 @@ describe('alerts in Home Assistant through the Supervisor', () => {
     const parameter = uniqueParameter();
     const token = addons.secret(await ha.mint(30));
     await putToken(ssm.moto, parameter, token);
-    const refusedBefore = supervisor.refused;
-    const forwardedBefore = supervisor.forwarded.length;
+    const refusedBefore = alerts.supervisor.refused;
+    const forwardedBefore = alerts.supervisor.forwarded.length;
     const addon = await addons.start(ssmAddonOptions(ha.url, ssm.proxy.url, parameter), {
       env: {
         SUPERVISOR_TOKEN: 'not-the-add-on-token',
-        SUPERVISOR_URL: supervisor.url,
+        SUPERVISOR_URL: alerts.supervisor.url,
         INGRESS_PEER: '127.0.0.1',
         ALERTS_CHECK_MS: '500',
       },
     });
     await addon.waitForStatus('connected', (s) => s.state === 'connected');
     await waitFor('a refusal logged', () => addon.output.includes('refused the add-on token'));
-    expect(supervisor.refused).toBeGreaterThan(refusedBefore);
-    expect(supervisor.forwarded.length).toBe(forwardedBefore);
+    expect(alerts.supervisor.refused).toBeGreaterThan(refusedBefore);
+    expect(alerts.supervisor.forwarded.length).toBe(forwardedBefore);
     // Logged once per outage, not once per attempt: three more refused attempts later, still one line.
-    const attempts = supervisor.refused;
-    await waitFor('three more attempts', () => supervisor.refused >= attempts + 3);
+    const attempts = alerts.supervisor.refused;
+    await waitFor('three more attempts', () => alerts.supervisor.refused >= attempts + 3);
     expect(addon.output.split('Could not update Home Assistant').length - 1).toBe(1);
   });
 
   test('options that need fixing: the add-on problem on, its state misconfigured, a notification saying so; dismissed once they are fixed', async () => {
     const env = {
-      SUPERVISOR_TOKEN: supervisor.addonToken,
-      SUPERVISOR_URL: supervisor.url,
+      SUPERVISOR_TOKEN: alerts.supervisor.addonToken,
+      SUPERVISOR_URL: alerts.supervisor.url,
       INGRESS_PEER: '127.0.0.1',
       ALERTS_CHECK_MS: '500',
     };
@@ -259,7 +231,7 @@ describe('alerts in Home Assistant through the Supervisor', () => {
     await waitForEntity('sensor.ha_token_manager_state', 'misconfigured');
     await waitForEntity('binary_sensor.ha_token_manager_problem', 'on');
     const note = await waitFor('the misconfigured notification', () =>
-      watch.notifications.get('ha_token_manager_misconfigured'),
+      alerts.watch.notifications.get('ha_token_manager_misconfigured'),
     );
     expect(note.message).toContain('need');
     await bad.stop();
@@ -270,7 +242,7 @@ describe('alerts in Home Assistant through the Supervisor', () => {
     const good = await startSupervised(parameter);
     await good.waitForStatus('connected', (s) => s.state === 'connected');
     await waitFor('the notification dismissed', () =>
-      watch.notifications.has('ha_token_manager_misconfigured') ? undefined : true,
+      alerts.watch.notifications.has('ha_token_manager_misconfigured') ? undefined : true,
     );
   });
 
