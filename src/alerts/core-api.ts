@@ -72,6 +72,17 @@ export class CoreApi {
   }
 
   /** Core's configuration (components/api: APIConfigView): its `version`, the loaded `components`. */
+  /** Every state Core holds (`GET /api/states`): for finding our entity under an id the user renamed. */
+  async states(): Promise<
+    { entity_id: string; state: string; attributes?: Record<string, unknown> }[]
+  > {
+    return (await this.#request('GET', '/core/api/states')) as {
+      entity_id: string;
+      state: string;
+      attributes?: Record<string, unknown>;
+    }[];
+  }
+
   async config(): Promise<{ version?: string; state?: string; components?: string[] }> {
     return (await this.#request('GET', '/core/api/config')) as {
       version?: string;

@@ -114,21 +114,19 @@ export class MqttEntities implements EntitySink {
   }
 
   /**
-   * Stops for good and removes what this process and earlier ones left on the
-   * broker (configs, states, availability): Home Assistant drops the entities
-   * if it reads this broker after all. For the fall-back to state-only.
+   * Stops for good, for the fall-back to state-only: says `offline` and
+   * disconnects, and removes nothing. The fall-back may be wrong (Home
+   * Assistant reads this broker, but the user renamed or disabled our entity,
+   * or Core was away): an empty config would make Home Assistant delete the
+   * entities and devices with the user's names, areas and ids. What stays on
+   * the broker goes when the device is deleted in Home Assistant (docs/alerts.md).
    */
   async retire(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     await this.#queue;
     if (this.#client.connected) {
-      try {
-        for (const topic of new Set([...this.#sent.keys(), ...this.#retained, AVAILABILITY_TOPIC]))
-          await this.#publish(topic, '');
-      } catch {
-        // Gone with the connection: what is left waits for the user (docs/alerts.md).
-      }
+      await this.#publish(AVAILABILITY_TOPIC, 'offline').catch(() => undefined);
     }
     await this.#client.endAsync(!this.#client.connected);
   }

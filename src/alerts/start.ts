@@ -11,7 +11,7 @@ import { chooseEntityMode, SwitchingSink } from './entity-mode.js';
 import { DISCOVERY_PREFIX } from './mqtt-discovery.js';
 import { MqttEntities } from './mqtt-entities.js';
 import { lookUpMqtt } from './mqtt-service.js';
-import { CoreWatch } from './mqtt-watch.js';
+import { CoreWatch, findProblemEntity } from './mqtt-watch.js';
 import { PanelLink } from './panel-link.js';
 import type { ProblemAges } from './problem-ages.js';
 import { EntityPublisher, removeStateOnly } from './state-only.js';
@@ -146,6 +146,7 @@ export function startAlerts(s: AlertsSetup): StartedAlerts {
       },
       watch: new CoreWatch({
         probe: (entityId) => api.getState(entityId),
+        find: async () => findProblemEntity(await api.states()),
         confirmMs: s.mqttConfirmMs,
         onNotDiscovered: () => {
           if (stopped || sink.current !== mqtt) return;

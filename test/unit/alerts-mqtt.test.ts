@@ -10,7 +10,7 @@ import { chooseEntityMode } from '../../src/alerts/entity-mode.js';
 import { discoveryMessages } from '../../src/alerts/mqtt-discovery.js';
 import { MqttEntities } from '../../src/alerts/mqtt-entities.js';
 import { lookUpMqtt, type MqttBroker, type MqttLookup } from '../../src/alerts/mqtt-service.js';
-import { CoreWatch } from '../../src/alerts/mqtt-watch.js';
+import { CoreWatch, findProblemEntity } from '../../src/alerts/mqtt-watch.js';
 import { EntityPublisher } from '../../src/alerts/state-only.js';
 import { redact } from '../../src/log.js';
 import { StatusModel } from '../../src/status/status-model.js';
@@ -397,6 +397,71 @@ describe('what Core shows of the MQTT entities', () => {
     expect(await shown.lost()).toBe(false);
     expect(told).toBe(1);
   });
+
+  test('the wait pauses while Core is away or shows only what its registry restored; a renamed entity counts as shown', async () => {
+    let now = 0;
+    let state: unknown;
+    let up = true;
+    let told = 0;
+    let renamed: string | undefined;
+    const probed: string[] = [];
+    const watch = new CoreWatch({
+      probe: async (id) => {
+        probed.push(id);
+        if (!up) throw new Error('502');
+        return state;
+      },
+      find: async () => renamed,
+      onNotDiscovered: () => told++,
+      confirmMs: 60_000,
+      now: () => now,
+    });
+    watch.sent();
+    now = 50_000;
+    up = false; // Core restarting
+    await expect(watch.lost()).rejects.toThrow('502');
+    up = true;
+    now = 65_000;
+    state = { state: 'unavailable', attributes: { restored: true } };
+    await watch.lost(); // the registry's placeholder: MQTT not set up yet
+    now = 120_000;
+    state = undefined;
+    await watch.lost();
+    expect(told).toBe(0); // 55 s since Core was last seen starting
+
+    // The user renamed the device and its entity ids: our entity is there under another id.
+    renamed = 'binary_sensor.token_manager_problem';
+    now = 126_000;
+    await watch.lost();
+    expect(told).toBe(0);
+    state = { state: 'off', attributes: { credentials_with_problems: [] } };
+    await watch.lost();
+    expect(probed.at(-1)).toBe('binary_sensor.token_manager_problem');
+    now = 999_000;
+    await watch.lost();
+    expect(told).toBe(0);
+  });
+
+  test('findProblemEntity: our problem sensor under any id, shown; not a placeholder or another integration’s', () => {
+    expect(
+      findProblemEntity([
+        { entity_id: 'binary_sensor.door', state: 'off', attributes: {} },
+        {
+          entity_id: 'binary_sensor.old_problem',
+          state: 'unavailable',
+          attributes: { restored: true, credentials_with_problems: [] },
+        },
+        {
+          entity_id: 'binary_sensor.token_manager_problem',
+          state: 'on',
+          attributes: { credentials_with_problems: ['alexa'] },
+        },
+      ]),
+    ).toBe('binary_sensor.token_manager_problem');
+    expect(findProblemEntity([{ entity_id: 'sensor.x', state: '1', attributes: {} }])).toBe(
+      undefined,
+    );
+  });
 });
 
 describe('a restart of Home Assistant without a birth message', () => {
@@ -617,7 +682,7 @@ describe('the MQTT publisher against mosquitto', () => {
     expect(lines.join('\n')).not.toContain(mosquitto.broker.password);
   });
 
-  test('retired (the fall-back to state-only): our retained configs, states and availability are removed', async () => {
+  test('retired (the fall-back to state-only): offline, and nothing removed — Home Assistant may read this broker after all (a renamed entity)', async () => {
     const { log } = memoryLogger();
     const sink = new MqttEntities({
       broker: { ...mosquitto.broker, ssl: false, protocol: '3.1.1' },
@@ -630,10 +695,12 @@ describe('the MQTT publisher against mosquitto', () => {
     await sink.publish(entityStates('connected', [addon, consumer]));
     await waitFor('sent', () => seen.slice(from).some((m) => m.startsWith(`${config} {`)));
     await sink.retire();
-    // The availability goes last.
-    await waitFor('removed', () => seen.slice(from).includes('ha_token_manager/availability '));
-    expect(seen.slice(from)).toContain(`${config} `);
-    expect(seen.slice(from)).toContain('ha_token_manager/consumer_alexa/state ');
+    await waitFor('offline', () =>
+      seen.slice(from).includes('ha_token_manager/availability offline'),
+    );
+    // An empty config would make Home Assistant delete the entity and its device.
+    expect(seen.slice(from).filter((m) => m.endsWith('/config '))).toEqual([]);
+    expect(seen.slice(from)).not.toContain('ha_token_manager/consumer_alexa/state ');
   });
 
   test('a password the broker refuses (Mosquitto reinstalled): the Supervisor is asked again and its new one used', async () => {
