@@ -63,6 +63,21 @@ async function attemptMode(
 }
 
 /**
+ * Core's `components` once it is running. While it starts its integrations
+ * the list is not complete yet (`state` of core_config.py as_dict): throws,
+ * so the choice is asked again rather than settled on state-only for the
+ * process's life.
+ */
+export function runningComponents(config: {
+  state?: string;
+  components?: string[];
+}): readonly string[] | undefined {
+  if (config.state !== undefined && config.state !== 'RUNNING')
+    throw new Error(`Home Assistant is ${config.state}`);
+  return config.components;
+}
+
+/**
  * The alerts loop's entity sink, whichever way is chosen: none while the
  * choice is open (nothing posted, the notifications go on), then MQTT or
  * state-only, and from MQTT to state-only when discovery did not work.

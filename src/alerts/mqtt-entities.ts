@@ -98,6 +98,9 @@ export class MqttEntities implements EntitySink {
   }
 
   publish(states: readonly EntityState[], complete = true): Promise<void> {
+    // The time for Home Assistant to show them starts with the first ask, not
+    // the first send: a broker never reached ends in the fall-back too.
+    this.#o.watch?.sent();
     this.#wanted = discoveryMessages(states, this.#o.info);
     this.#states = states;
     this.#complete = complete;

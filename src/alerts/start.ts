@@ -7,7 +7,7 @@ import { Alerts } from './alerts.js';
 import { CoreApi } from './core-api.js';
 import { EXPIRY_WARNING_DAYS, type ViewOptions } from './credential-view.js';
 import { ADDON_PROBLEM_ENTITY } from './entities.js';
-import { chooseEntityMode, SwitchingSink } from './entity-mode.js';
+import { chooseEntityMode, runningComponents, SwitchingSink } from './entity-mode.js';
 import { DISCOVERY_PREFIX } from './mqtt-discovery.js';
 import { MqttEntities } from './mqtt-entities.js';
 import { lookUpMqtt } from './mqtt-service.js';
@@ -114,7 +114,7 @@ export function startAlerts(s: AlertsSetup): StartedAlerts {
   });
   void chooseEntityMode({
     lookUp: () => lookUpMqtt({ supervisorUrl: s.supervisorUrl, token: s.supervisorToken }),
-    components: async () => (await api.config()).components,
+    components: async () => runningComponents(await api.config()),
     log: s.log,
     stopped: () => stopped,
   }).then(async (mode) => {

@@ -6,7 +6,7 @@ import { Alerts } from '../../src/alerts/alerts.js';
 import { type CoreApi, CoreApiError } from '../../src/alerts/core-api.js';
 import type { ManagedCredential } from '../../src/alerts/credential-view.js';
 import { type EntityState, entityStates } from '../../src/alerts/entities.js';
-import { chooseEntityMode } from '../../src/alerts/entity-mode.js';
+import { chooseEntityMode, runningComponents } from '../../src/alerts/entity-mode.js';
 import { discoveryMessages } from '../../src/alerts/mqtt-discovery.js';
 import { MqttEntities } from '../../src/alerts/mqtt-entities.js';
 import { lookUpMqtt, type MqttBroker, type MqttLookup } from '../../src/alerts/mqtt-service.js';
@@ -16,7 +16,7 @@ import { redact } from '../../src/log.js';
 import { StatusModel } from '../../src/status/status-model.js';
 import { FakeClock, memoryLogger } from '../support/fakes.js';
 import { Mosquitto } from '../support/mosquitto.js';
-import { waitFor } from '../support/ports.js';
+import { freePort, waitFor } from '../support/ports.js';
 
 // The MQTT way for the entities: the discovery mapping (pure), the
 // Supervisor's answer, and the publisher against Debian's mosquitto (real)
@@ -331,6 +331,31 @@ describe('choosing the way for the entities', () => {
     const never = choose([], []);
     expect(await never.mode).toMatchObject({ kind: 'state-only' });
     expect(never.waits).toEqual([10, 20, 40]);
+  });
+
+  test('Core still starting (its components not complete): asked again, not settled on state-only', async () => {
+    expect(() => runningComponents({ state: 'STARTING', components: ['api'] })).toThrow(
+      'Home Assistant is STARTING',
+    );
+    expect(runningComponents({ state: 'RUNNING', components: ['api', 'mqtt'] })).toEqual([
+      'api',
+      'mqtt',
+    ]);
+    const answers = [
+      { state: 'STARTING', components: ['api'] },
+      { state: 'RUNNING', components: ['api', 'mqtt'] },
+    ];
+    const waits: number[] = [];
+    const mode = await chooseEntityMode({
+      lookUp: async () => broker,
+      components: async () => runningComponents(answers.shift() ?? {}),
+      log: memoryLogger().log,
+      backoffMs: [10, 20, 40],
+      sleep: async (ms) => void waits.push(ms),
+      stopped: () => false,
+    });
+    expect(mode).toMatchObject({ kind: 'mqtt' });
+    expect(waits).toEqual([10]);
   });
 });
 
@@ -680,6 +705,34 @@ describe('the MQTT publisher against mosquitto', () => {
     await sink.stop();
     await waitFor('offline', () => seen.at(-1) === 'ha_token_manager/availability offline');
     expect(lines.join('\n')).not.toContain(mosquitto.broker.password);
+  });
+
+  test('a broker never reached: the time for Home Assistant to show the entities runs from the first ask, so the fall-back comes', async () => {
+    const { log } = memoryLogger();
+    let now = 0;
+    let told = 0;
+    const watch = new CoreWatch({
+      probe: async () => undefined,
+      onNotDiscovered: () => told++,
+      confirmMs: 60_000,
+      now: () => now,
+    });
+    const sink = new MqttEntities({
+      broker: { host: '127.0.0.1', port: await freePort(), ssl: false, protocol: '3.1.1' },
+      log,
+      info: {},
+      onHomeAssistantStarted: () => undefined,
+      reconnectMs: 100,
+      watch,
+    });
+    try {
+      void sink.publish(entityStates('connected', [addon]));
+      now = 61_000;
+      await sink.lost();
+      expect(told).toBe(1);
+    } finally {
+      await sink.stop();
+    }
   });
 
   test('retired (the fall-back to state-only): offline, and nothing removed — Home Assistant may read this broker after all (a renamed entity)', async () => {
