@@ -42,6 +42,8 @@ export class CoreWatch {
   #entityId = ADDON_PROBLEM_ENTITY;
   /** Core was away (or lost the entity) since it last showed it. */
   #unsure = false;
+  /** Looks in a row that Core did not answer. */
+  #failures = 0;
 
   constructor(o: CoreWatchOptions) {
     this.#o = o;
@@ -58,10 +60,15 @@ export class CoreWatch {
     try {
       state = await this.#o.probe(this.#entityId);
     } catch (error) {
-      this.#unsure = true;
+      // Twice in a row (a check tick apart, 10 s): one lost answer (a timeout
+      // through the Supervisor's proxy) is no restart, and taking it for one
+      // would post again the notifications a person dismissed.
+      this.#failures++;
+      if (this.#failures >= 2) this.#unsure = true;
       this.#pause();
       throw error;
     }
+    this.#failures = 0;
     const { state: value, attributes } = (state ?? {}) as {
       state?: unknown;
       attributes?: Record<string, unknown>;

@@ -389,6 +389,27 @@ describe('what Core shows of the MQTT entities', () => {
     expect(await watch.lost()).toBe(true);
   });
 
+  test('one lost answer is no restart (a dismissed notification stays dismissed); Core away for two looks is', async () => {
+    let up = true;
+    const watch = new CoreWatch({
+      probe: async () => {
+        if (!up) throw new Error('timeout');
+        return { state: 'off', attributes: {} };
+      },
+      onNotDiscovered: () => undefined,
+    });
+    expect(await watch.lost()).toBe(false);
+    up = false;
+    await expect(watch.lost()).rejects.toThrow('timeout');
+    up = true;
+    expect(await watch.lost()).toBe(false);
+    up = false;
+    await expect(watch.lost()).rejects.toThrow('timeout');
+    await expect(watch.lost()).rejects.toThrow('timeout');
+    up = true;
+    expect(await watch.lost()).toBe(true);
+  });
+
   test('not shown within the bound after the first configs: told once (the fall-back); shown: never', async () => {
     let now = 0;
     let state: unknown;
