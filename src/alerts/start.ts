@@ -9,7 +9,7 @@ import { EXPIRY_WARNING_DAYS, type ViewOptions } from './credential-view.js';
 import { ADDON_PROBLEM_ENTITY } from './entities.js';
 import { chooseEntityMode, runningComponents, SwitchingSink } from './entity-mode.js';
 import { DISCOVERY_PREFIX } from './mqtt-discovery.js';
-import { MqttEntities } from './mqtt-entities.js';
+import type { MqttEntities } from './mqtt-entities.js';
 import { lookUpMqtt } from './mqtt-service.js';
 import { CoreWatch, findProblemEntity } from './mqtt-watch.js';
 import { PanelLink } from './panel-link.js';
@@ -131,6 +131,9 @@ export function startAlerts(s: AlertsSetup): StartedAlerts {
       `MQTT broker offered by the Supervisor (${mode.broker.host}:${mode.broker.port}) and the MQTT integration is set up; entities are published by MQTT discovery`,
     );
     s.describe?.('Entities by MQTT discovery.');
+    // Loaded only now: the MQTT client is not in memory for add-ons without a broker.
+    const { MqttEntities } = await import('./mqtt-entities.js');
+    if (stopped) return;
     const mqtt: MqttEntities = new MqttEntities({
       broker: mode.broker,
       log: s.log.child('mqtt'),
