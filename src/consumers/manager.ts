@@ -62,6 +62,7 @@ export class ConsumerManager {
   readonly #rotations: ConsumerRotations;
   readonly #shared: SharedTokenWarning;
   #refreshedOnce = false;
+  #unsubscribe: (() => void) | undefined;
 
   constructor(options: ConsumerManagerOptions) {
     this.#o = options;
@@ -105,8 +106,6 @@ export class ConsumerManager {
     clearInterval(this.#timer);
     this.#unsubscribe?.();
   }
-
-  #unsubscribe: (() => void) | undefined;
 
   /** Resolves once every queued issue and rotation has run. */
   idle(): Promise<void> {
@@ -187,7 +186,7 @@ export class ConsumerManager {
       seen: this.#seen,
       configured: consumers.map((c) => c.name),
       tokens,
-      now: new Date(clock.now()),
+      now,
     });
     this.#shared.check(this.#o.rotator.holders());
     await this.#memory.save().catch((error) => log.warning('Could not save consumers.json', error));
@@ -272,10 +271,7 @@ export class ConsumerManager {
 
   #event(level: 'info' | 'warning' | 'error', name: string, message: string): void {
     this.#o.status.event(level, 'consumers', message);
-    const line = `Consumer ${name}: ${message}`;
-    if (level === 'info') this.#o.log.info(line);
-    else if (level === 'warning') this.#o.log.warning(line);
-    else this.#o.log.error(line);
+    this.#o.log[level](`Consumer ${name}: ${message}`);
   }
 
   #infos(): ConsumerInfo[] {
