@@ -205,12 +205,7 @@ describe('entities by MQTT discovery when the Supervisor offers a broker', () =>
   });
 
   test('the add-on killed: its last will makes the entities unavailable; started again: available', async () => {
-    ssm.proxy.mode = { kind: 'pass' };
-    const parameter = uniqueParameter();
-    const token = addons.secret(await ha.mint(30));
-    await putToken(ssm.moto, parameter, token);
-    const addon = await startWithBroker(parameter);
-    await addon.waitForStatus('connected', (s) => s.state === 'connected');
+    const { addon, parameter } = await alerts.startConnected(30);
     await waitForEntity(PROBLEM, 'off');
 
     await addon.stop('SIGKILL');
@@ -225,12 +220,7 @@ describe('entities by MQTT discovery when the Supervisor offers a broker', () =>
   });
 
   test('Home Assistant restarts: the entities come back from the broker and the notification is posted again', async () => {
-    ssm.proxy.mode = { kind: 'pass' };
-    const parameter = uniqueParameter();
-    const token = addons.secret(await ha.mint(30));
-    await putToken(ssm.moto, parameter, token);
-    const addon = await startWithBroker(parameter);
-    await addon.waitForStatus('connected', (s) => s.state === 'connected');
+    const { addon, token } = await alerts.startConnected(30);
     await waitForEntity(PROBLEM, 'off');
     await ha.revoke(token);
     await waitForEntity(PROBLEM, 'on');

@@ -35,12 +35,7 @@ async function refresh(addon: Addon) {
 
 describe('alerts in Home Assistant through the Supervisor', () => {
   test('revoked: a notification within seconds and the problem sensor on; a good token in SSM dismisses it and turns it off', async () => {
-    ssm.proxy.mode = { kind: 'pass' };
-    const parameter = uniqueParameter();
-    const token = addons.secret(await ha.mint(30));
-    await putToken(ssm.moto, parameter, token);
-    const addon = await startSupervised(parameter);
-    await addon.waitForStatus('connected', (s) => s.state === 'connected');
+    const { addon, parameter, token } = await alerts.startConnected(30);
     await waitForEntity(PROBLEM, 'off');
     const healthy = await waitForEntity('sensor.ha_token_manager_addon_state', 'ok');
     expect(healthy?.attributes.token).toBe(`••••${token.slice(-4)}`);
@@ -99,12 +94,7 @@ describe('alerts in Home Assistant through the Supervisor', () => {
   });
 
   test('a token with 10 days left and no rotation planned: the expiry notification and the expiry sensor', async () => {
-    ssm.proxy.mode = { kind: 'pass' };
-    const parameter = uniqueParameter();
-    const token = addons.secret(await ha.mint(10));
-    await putToken(ssm.moto, parameter, token);
-    const addon = await startSupervised(parameter);
-    await addon.waitForStatus('connected', (s) => s.state === 'connected');
+    await alerts.startConnected(10);
     const n = await waitFor('the expiry notification', () =>
       alerts.watch.notifications.get('ha_token_manager_addon_expiring'),
     );
@@ -118,12 +108,7 @@ describe('alerts in Home Assistant through the Supervisor', () => {
   });
 
   test('Home Assistant restarts: the entities and the notification come back', async () => {
-    ssm.proxy.mode = { kind: 'pass' };
-    const parameter = uniqueParameter();
-    const token = addons.secret(await ha.mint(30));
-    await putToken(ssm.moto, parameter, token);
-    const addon = await startSupervised(parameter);
-    await addon.waitForStatus('connected', (s) => s.state === 'connected');
+    const { token } = await alerts.startConnected(30);
     await waitForEntity(PROBLEM, 'off');
     await ha.revoke(token);
     await waitForEntity(PROBLEM, 'on');
@@ -144,12 +129,7 @@ describe('alerts in Home Assistant through the Supervisor', () => {
   });
 
   test('a rotation: issued and rotated events with masked tokens, the last-rotated sensor set', async () => {
-    ssm.proxy.mode = { kind: 'pass' };
-    const parameter = uniqueParameter();
-    const token = addons.secret(await ha.mint(30));
-    await putToken(ssm.moto, parameter, token);
-    const addon = await startSupervised(parameter);
-    await addon.waitForStatus('connected', (s) => s.state === 'connected');
+    const { addon, token } = await alerts.startConnected(30);
     const before = alerts.watch.events.length;
     const rotated = await addon.get('/api/rotate', { method: 'POST' });
     expect(rotated.status).toBe(200);

@@ -4,7 +4,7 @@ import { entityState, HaWatch } from './ha-watch.js';
 import type { MqttBroker } from './mosquitto.js';
 import { waitFor } from './ports.js';
 import { sharedHa } from './shared-ha.js';
-import { ssmAddonOptions } from './ssm.js';
+import { putToken, ssmAddonOptions, uniqueParameter } from './ssm.js';
 import type { useSsm } from './ssm-session.js';
 import { SupervisorStandIn } from './supervisor-stand-in.js';
 
@@ -40,6 +40,16 @@ export function useSupervisedAlerts(
       addons.start(ssmAddonOptions(ha.url, ssm.proxy.url, parameter, extra), {
         env: session.env(),
       }),
+    /** The add-on connected, its token (minted for `lifespanDays`) in a new SSM parameter. */
+    startConnected: async (lifespanDays = 30) => {
+      ssm.proxy.mode = { kind: 'pass' };
+      const parameter = uniqueParameter();
+      const token = addons.secret(await ha.mint(lifespanDays));
+      await putToken(ssm.moto, parameter, token);
+      const addon = await session.start(parameter);
+      await addon.waitForStatus('connected', (s) => s.state === 'connected');
+      return { addon, parameter, token };
+    },
     /** Waits until Core reports the entity in this state; every state read is kept for the canary. */
     waitForEntity: (entityId: string, wanted: string, timeoutMs = 10_000) =>
       waitFor(
