@@ -116,24 +116,6 @@ export class MqttEntities implements EntitySink {
     return (await this.#o.watch?.lost()) ?? false;
   }
 
-  /**
-   * Stops for good, for the fall-back to state-only: says `offline` and
-   * disconnects, and removes nothing. The fall-back may be wrong (Home
-   * Assistant reads this broker, but the user renamed or disabled our entity,
-   * or Core was away): an empty config would make Home Assistant delete the
-   * entities and devices with the user's names, areas and ids. What stays on
-   * the broker goes when the device is deleted in Home Assistant (docs/alerts.md).
-   */
-  async retire(): Promise<void> {
-    if (this.#stopped) return;
-    this.#stopped = true;
-    await this.#queue;
-    if (this.#client.connected) {
-      await this.#publish(AVAILABILITY_TOPIC, 'offline').catch(() => undefined);
-    }
-    await this.#client.endAsync(!this.#client.connected);
-  }
-
   /** Says `offline` (as the last will would) and disconnects. */
   async stop(): Promise<void> {
     if (this.#stopped) return;

@@ -161,7 +161,11 @@ export function startAlerts(s: AlertsSetup): StartedAlerts {
           s.describe?.(`Entities are state-only (${why}).`);
           sink.use(stateOnly());
           void alerts?.sync();
-          void mqtt.retire();
+          // Stopped like any stop (offline, disconnect), removing nothing: the fall-back may be
+          // wrong (Home Assistant reads this broker, but the user renamed or disabled our entity),
+          // and an empty config would make it delete the entities and devices with the user's
+          // names, areas and ids. What stays goes when the device is deleted (docs/alerts.md).
+          void mqtt.stop();
         },
       }),
     });

@@ -768,7 +768,7 @@ describe('the MQTT publisher against mosquitto', () => {
     const from = seen.length;
     await sink.publish(entityStates('connected', [addon, consumer]));
     await waitFor('sent', () => seen.slice(from).some((m) => m.startsWith(`${config} {`)));
-    await sink.retire();
+    await sink.stop(); // what the fall-back does (start.ts)
     await waitFor('offline', () =>
       seen.slice(from).includes('ha_token_manager/availability offline'),
     );
