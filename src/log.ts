@@ -109,6 +109,16 @@ export function describeError(error: unknown): string {
   return redact(parts.join(' <- caused by: '));
 }
 
+/** An error's own message (for a sentence), or the redacted description of a thrown non-Error. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : describeError(error);
+}
+
+/** The text with its first letter in upper case (a description that starts a sentence). */
+export function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 export type LogSink = (line: string) => void;
 
 export interface Logger {

@@ -1,3 +1,4 @@
+import { consumerCredential } from '../rotation/record.js';
 import type { StatusSnapshot } from '../status/status-model.js';
 import { credentialName } from './credential-view.js';
 
@@ -75,7 +76,7 @@ export class BusEventDiff {
       if (primed && c.state === 'rejected' && before !== 'rejected')
         out.push({
           type: 'ha_token_manager_rejected',
-          data: { credential: `consumer:${c.name}`, name: c.name, token: c.masked },
+          data: { credential: consumerCredential(c.name), name: c.name, token: c.masked },
         });
     }
     // Keep the memory bounded by what the ring can still hold.

@@ -1,3 +1,5 @@
+import { capitalize } from '../log.js';
+import { consumerCredential, consumerName } from '../rotation/record.js';
 import type { ConsumerInfo, StatusSnapshot } from '../status/status-model.js';
 
 // The one place that turns a status snapshot into the list of managed
@@ -50,12 +52,12 @@ export interface ViewOptions {
 export const EXPIRY_WARNING_DAYS = 14;
 
 export function credentialView(s: StatusSnapshot, o: ViewOptions): ManagedCredential[] {
-  return [addonCredential(s, o), ...consumersOf(s).map((c) => consumerCredential(s, c, o))];
+  return [addonCredential(s, o), ...consumersOf(s).map((c) => consumerView(s, c, o))];
 }
 
 /** The add-on's own token, or a consumer's (`consumer:<name>`, the rotation journal's key). */
 export function credentialName(id: string): string {
-  return id === 'addon' ? "Add-on's token" : id.replace(/^consumer:/, '');
+  return consumerName(id) ?? "Add-on's token";
 }
 
 /** The add-on's own token, as the token manager, connection and rotation journal report it. */
@@ -109,8 +111,8 @@ function addonCredential(s: StatusSnapshot, o: ViewOptions): ManagedCredential {
 }
 
 /** A consumer's token (docs/rotation.md, "Consumers"), as the consumers manager judged it. */
-function consumerCredential(s: StatusSnapshot, c: ConsumerView, o: ViewOptions): ManagedCredential {
-  const id = `consumer:${c.name}`;
+function consumerView(s: StatusSnapshot, c: ConsumerView, o: ViewOptions): ManagedCredential {
+  const id = consumerCredential(c.name);
   const problems: CredentialProblem[] = [];
   const where = `SSM parameter ${c.parameter}`;
   if (c.state === 'rejected') {
@@ -273,8 +275,4 @@ function lastRotation(s: StatusSnapshot, credential: string): string | undefined
     (r) => r.credential === credential && SUCCEEDED.includes(r.state),
   );
   return newest(done.map((r) => r.startedAt));
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { consumerName } from '../rotation/record.js';
 import type { State } from '../status/status-model.js';
 import type { ManagedCredential } from './credential-view.js';
 
@@ -84,8 +85,8 @@ const HASHED = /_[0-9a-f]{6}$/;
  * share entities or notifications.
  */
 export function objectId(id: string): string {
-  if (id === 'addon') return 'addon';
-  const name = id.replace(/^consumer:/, '');
+  const name = consumerName(id);
+  if (name === undefined) return id;
   if (VALID_OBJECT_ID.test(name) && !HASHED.test(name)) return `consumer_${name}`;
   const hash = createHash('sha256').update(name).digest('hex').slice(0, 6);
   const slug = slugOf(name);

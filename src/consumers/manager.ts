@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import { CONSUMER_LIFESPAN_DAYS, type ConsumerConfig } from '../options.js';
 import type { ManagedCredential } from '../rotation/credential.js';
 import type { Holder } from '../rotation/holders.js';
-import { consumerCredential } from '../rotation/record.js';
+import { consumerCredential, consumerName } from '../rotation/record.js';
 import type { Rotator } from '../rotation/rotator.js';
 import type { JobOutcome } from '../schedule/job.js';
 import type { ConsumerInfo, StatusModel } from '../status/status-model.js';
@@ -114,7 +114,7 @@ export class ConsumerManager {
 
   /** The credential behind a journal key, also for a consumer no longer configured. */
   credential(id: string, target: string | undefined): ManagedCredential | undefined {
-    const name = id.startsWith('consumer:') ? id.slice('consumer:'.length) : undefined;
+    const name = consumerName(id);
     if (name === undefined) return undefined;
     const configured = this.#o.consumers.find((c) => c.name === name);
     const parameter = configured?.parameter ?? target ?? this.#memory.get(name)?.parameter;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isTerminal, type RotationRecord } from '../rotation/record.js';
+import { consumerName, isTerminal, type RotationRecord } from '../rotation/record.js';
 import { CONSUMERS_FILE } from './memory.js';
 
 // Whether the consumer manager runs (docs/rotation.md, "Consumers"): not only
@@ -22,7 +22,7 @@ export type Wanted = { run: true } | { run: false; problem?: string };
 
 export async function consumersWanted(i: WantedInput): Promise<Wanted> {
   const unsettled = i.records.filter(
-    (r) => r.credential.startsWith('consumer:') && !isTerminal(r),
+    (r) => consumerName(r.credential) !== undefined && !isTerminal(r),
   ).length;
   const remembered = await rememberedCount(i.dataDir);
   if (i.configured === 0 && remembered === 0 && unsettled === 0) return { run: false };

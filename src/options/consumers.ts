@@ -7,6 +7,7 @@ import {
   parameterName,
   REGION,
   RUNS_CHECKED,
+  unsetIfBlank,
   wholeNumber,
 } from './fields.js';
 
@@ -27,10 +28,7 @@ export const consumer = z.object(
     }),
     lifespan_days: wholeNumber(1, 3650, 'days').optional(),
     grace_minutes: wholeNumber(1, 1440, 'minutes').optional(),
-    rotation_schedule: z.preprocess(
-      (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
-      cronExpression.optional(),
-    ),
+    rotation_schedule: unsetIfBlank(cronExpression),
   },
   {
     error:

@@ -8,11 +8,14 @@ export const ARN = /^arn:aws[a-z-]*:ssm:([a-z0-9-]+):(\d{12}):parameter(\/.+)$/;
 export const PARAMETER_NAME = /^\/?[A-Za-z0-9_.\-/]{1,2048}$/;
 export const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
-/** Empty strings count as unset: the Options tab leaves them behind. */
-export const optionalText = z.preprocess(
-  (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
-  z.string({ error: 'must be text' }).trim().optional(),
-);
+/** An optional field where empty text counts as unset: the Options tab leaves it behind. */
+export const unsetIfBlank = <T extends z.ZodType>(schema: T) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    schema.optional(),
+  );
+
+export const optionalText = unsetIfBlank(z.string({ error: 'must be text' }).trim());
 
 /** A value as a message may show it: quoted, control characters escaped, clipped. */
 function quoted(value: string, max = 60): string {

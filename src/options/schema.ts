@@ -10,6 +10,7 @@ import {
   optionalText,
   PARAMETER_NAME,
   RUNS_CHECKED,
+  unsetIfBlank,
   wholeNumber,
 } from './fields.js';
 
@@ -39,15 +40,9 @@ export const schema = z
     aws_region: optionalText,
     aws_access_key_id: optionalText,
     aws_secret_access_key: optionalText,
-    ssm_endpoint: z.preprocess(
-      (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
-      httpUrl('the SSM endpoint').optional(),
-    ),
+    ssm_endpoint: unsetIfBlank(httpUrl('the SSM endpoint')),
     refresh_schedule: cronExpression.default(DEFAULTS.refresh_schedule),
-    rotation_schedule: z.preprocess(
-      (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
-      cronExpression.optional(),
-    ),
+    rotation_schedule: unsetIfBlank(cronExpression),
     rotation_grace_minutes: wholeNumber(1, 1440, 'minutes').default(
       DEFAULTS.rotation_grace_minutes,
     ),

@@ -1,6 +1,6 @@
 import { SourceError } from '../errors.js';
 import { HaCommandError, HaCommandUnknownError } from '../ha/auth-commands.js';
-import { describeError } from '../log.js';
+import { messageOf } from '../log.js';
 import type { JobOutcome } from '../schedule/job.js';
 import { Token } from '../tokens/token.js';
 import type { TokenManager } from '../tokens/token-manager.js';
@@ -70,10 +70,6 @@ export function rotationOutcome(i: OutcomeInput): JobOutcome {
     ok: false,
     message: `${head}Not settled yet (${state}): ${waiting ?? note} The add-on settles it as soon as Home Assistant and SSM answer: it keeps the new token if SSM holds it, and revokes it otherwise.`,
   };
-}
-
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : describeError(error);
 }
 
 export function mintFailure(error: unknown): string {

@@ -65,7 +65,16 @@ export const ADDON_CREDENTIAL = 'addon';
 
 /** The journal key of a consumer's token. */
 export function consumerCredential(name: string): string {
-  return `consumer:${name}`;
+  return `${CONSUMER_PREFIX}${name}`;
+}
+
+const CONSUMER_PREFIX = 'consumer:';
+
+/** The consumer's name in a journal key; undefined for the add-on's own token. */
+export function consumerName(credential: string): string | undefined {
+  return credential.startsWith(CONSUMER_PREFIX)
+    ? credential.slice(CONSUMER_PREFIX.length)
+    : undefined;
 }
 
 /** How long a record whose side effect lost its answer is watched before "not there" counts. */

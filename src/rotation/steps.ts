@@ -2,12 +2,13 @@ import type { Clock } from '../clock.js';
 import { failpoint } from '../failpoints.js';
 import { currentUserId, mintLongLivedToken } from '../ha/auth-commands.js';
 import type { HaConnection } from '../ha/connection.js';
+import { messageOf } from '../log.js';
 import type { JobOutcome } from '../schedule/job.js';
 import type { StatusModel } from '../status/status-model.js';
 import { Token } from '../tokens/token.js';
 import type { ManagedCredential } from './credential.js';
 import type { RotationJournal } from './journal.js';
-import { messageOf, mintFailure, outcomeUnknown, rotationOutcome } from './outcome.js';
+import { mintFailure, outcomeUnknown, rotationOutcome } from './outcome.js';
 import {
   ADDON_CREDENTIAL,
   isUnsettled,

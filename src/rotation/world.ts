@@ -1,8 +1,8 @@
 import { currentUserId, listRefreshTokens } from '../ha/auth-commands.js';
+import { messageOf } from '../log.js';
 import { Token } from '../tokens/token.js';
 import type { ManagedCredential } from './credential.js';
 import { heldElsewhere } from './holders.js';
-import { messageOf } from './outcome.js';
 import type { RotationRecord } from './record.js';
 import type { World } from './recovery.js';
 import type { SettlerOptions } from './settler.js';

@@ -7,11 +7,11 @@ import {
   TokenRejectedError,
 } from '../errors.js';
 import type { TokenCheck } from '../ha/rest.js';
-import type { Logger } from '../log.js';
+import { capitalize, type Logger, messageOf } from '../log.js';
 import type { StatusModel } from '../status/status-model.js';
 import type { KnownBadTokens } from './known-bad.js';
 import { Token } from './token.js';
-import { capitalize, TokenValidation } from './validation.js';
+import { TokenValidation } from './validation.js';
 
 export interface TokenManagerOptions {
   source: CredentialSource;
@@ -290,8 +290,4 @@ function describe(token: Token) {
     issuedAt: token.issuedAt?.toISOString(),
     expiresAt: token.expiresAt?.toISOString(),
   };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,6 +1,6 @@
 import { TokenRejectedError } from '../errors.js';
 import type { TokenCheck } from '../ha/rest.js';
-import type { Logger } from '../log.js';
+import { capitalize, type Logger } from '../log.js';
 import type { StatusModel } from '../status/status-model.js';
 import { hashOf, KnownBadTokens } from './known-bad.js';
 import type { Token } from './token.js';
@@ -70,8 +70,4 @@ export class TokenValidation {
     this.#o.status.event('info', 'token', `Token ${token.masked} from ${origin} is valid`);
     this.#o.log.info(`Validated token ${token.masked} (${token.fingerprint}) from ${origin}`);
   }
-}
-
-export function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }
